@@ -1,0 +1,20 @@
+package wxcrypt_test
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"encoding/base64"
+)
+
+// rawCBC pads plain to a multiple of 32 with PKCS#7 and encrypts it the WeChat way, without
+// adding the random/length/appid framing, so tests can build malformed plaintexts.
+func rawCBC(key, plain []byte) string {
+	pad := 32 - len(plain)%32
+	buf := append([]byte(nil), plain...)
+	for i := 0; i < pad; i++ {
+		buf = append(buf, byte(pad))
+	}
+	block, _ := aes.NewCipher(key)
+	cipher.NewCBCEncrypter(block, key[:16]).CryptBlocks(buf, buf)
+	return base64.StdEncoding.EncodeToString(buf)
+}
