@@ -1,0 +1,251 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Authorizer statuses.
+const (
+	StatusHealthy     = "healthy"
+	StatusSuperseded  = "superseded"   // its token was invalidated by another party; re-minted
+	StatusNeedsReauth = "needs_reauth" // refresh token lost or invalid: the merchant must authorize again
+	StatusRevoked     = "revoked"      // the merchant cancelled the authorization
+	StatusNoToken     = "no_token"     // authorized without API permission: WeChat gave no tokens
+	StatusError       = "error"        // the last refresh failed; see LastError
+)
+
+// Authorizer is an account (mini program or official account) authorized to a platform.
+type Authorizer struct {
+	ComponentAppID   string
+	AppID            string
+	NickName         string
+	UserName         string // gh_ original id
+	PrincipalName    string
+	Kind             string // "miniprogram" or "officialaccount"
+	InfoJSON         string // the last api_get_authorizer_info authorizer_info, verbatim
+	FuncInfo         []int  // granted permission-set ids
+	Status           string
+	AccessToken      string
+	AccessObtainedAt time.Time
+	AccessExpiresAt  time.Time
+	AccessVersion    int64
+	RefreshToken     string
+	LastError        string
+	LastErrorAt      time.Time
+	AuthorizedAt     time.Time
+	UpdatedAt        time.Time
+}
+
+const authorizerCols = `component_appid, authorizer_appid, nick_name, user_name, principal_name, kind, info_json,
+	func_info, status, access_token, access_obtained_at, access_expires_at, access_version, refresh_token,
+	last_error, last_error_at, authorized_at, updated_at`
+
+func scanAuthorizer(row interface{ Scan(...any) error }) (Authorizer, error) {
+	var a Authorizer
+	var funcInfo string
+	var obtained, expires, errAt, authAt, updAt int64
+	err := row.Scan(&a.ComponentAppID, &a.AppID, &a.NickName, &a.UserName, &a.PrincipalName, &a.Kind, &a.InfoJSON,
+		&funcInfo, &a.Status, &a.AccessToken, &obtained, &expires, &a.AccessVersion, &a.RefreshToken,
+		&a.LastError, &errAt, &authAt, &updAt)
+	if err != nil {
+		return a, err
+	}
+	if err := json.Unmarshal([]byte(funcInfo), &a.FuncInfo); err != nil {
+		return a, fmt.Errorf("authorizer %s func_info: %w", a.AppID, err)
+	}
+	a.AccessObtainedAt, a.AccessExpiresAt, a.LastErrorAt = fromMS(obtained), fromMS(expires), fromMS(errAt)
+	a.AuthorizedAt, a.UpdatedAt = fromMS(authAt), fromMS(updAt)
+	return a, nil
+}
+
+// Authorizer returns one authorizer.
+func (db *DB) Authorizer(ctx context.Context, componentAppID, appid string) (Authorizer, error) {
+	a, err := scanAuthorizer(db.sql.QueryRowContext(ctx, `SELECT `+authorizerCols+` FROM authorizers
+		WHERE component_appid=? AND authorizer_appid=?`, componentAppID, appid))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, fmt.Errorf("authorizer %s: %w", appid, ErrNotFound)
+	}
+	return a, err
+}
+
+// Authorizers lists a platform's authorizers by appid.
+func (db *DB) Authorizers(ctx context.Context, componentAppID string) ([]Authorizer, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+authorizerCols+` FROM authorizers
+		WHERE component_appid=? ORDER BY authorizer_appid`, componentAppID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Authorizer
+	for rows.Next() {
+		a, err := scanAuthorizer(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Grant is what api_query_auth returned for an authorization.
+type Grant struct {
+	ComponentAppID string
+	AppID          string
+	AccessToken    string // may be empty when the account gave no API permission
+	ExpiresAt      time.Time
+	RefreshToken   string
+	FuncInfo       []int
+	At             time.Time
+	Source         string // where the code came from: redirect, push, paste
+}
+
+// SaveGrant records an authorization (new, re-authorized or updated): tokens replaced, status
+// healthy, the refresh token added to the history. An empty refresh token never replaces a
+// stored one. It returns the previous record (zero if new) for diffing permission sets.
+func (db *DB) SaveGrant(ctx context.Context, g Grant) (prev Authorizer, err error) {
+	funcInfo, _ := json.Marshal(nonNil(g.FuncInfo))
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		prev, err = scanAuthorizer(tx.QueryRowContext(ctx, `SELECT `+authorizerCols+` FROM authorizers
+			WHERE component_appid=? AND authorizer_appid=?`, g.ComponentAppID, g.AppID))
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		status := StatusHealthy
+		if g.AccessToken == "" && g.RefreshToken == "" && prev.RefreshToken == "" {
+			status = StatusNoToken
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO authorizers (component_appid, authorizer_appid, func_info, status,
+				access_token, access_obtained_at, access_expires_at, access_version, refresh_token, authorized_at, updated_at)
+			VALUES (?,?,?,?,?,?,?,1,?,?,?)
+			ON CONFLICT (component_appid, authorizer_appid) DO UPDATE SET
+				func_info=excluded.func_info, status=excluded.status,
+				access_token=CASE WHEN excluded.access_token='' THEN authorizers.access_token ELSE excluded.access_token END,
+				access_obtained_at=CASE WHEN excluded.access_token='' THEN authorizers.access_obtained_at ELSE excluded.access_obtained_at END,
+				access_expires_at=CASE WHEN excluded.access_token='' THEN authorizers.access_expires_at ELSE excluded.access_expires_at END,
+				access_version=authorizers.access_version+1,
+				refresh_token=CASE WHEN excluded.refresh_token='' THEN authorizers.refresh_token ELSE excluded.refresh_token END,
+				last_error='', last_error_at=0,
+				authorized_at=excluded.authorized_at, updated_at=excluded.updated_at`,
+			g.ComponentAppID, g.AppID, string(funcInfo), status, g.AccessToken, ms(g.At), ms(g.ExpiresAt),
+			g.RefreshToken, ms(g.At), ms(g.At))
+		if err != nil {
+			return err
+		}
+		return recordRefreshToken(ctx, tx, g.ComponentAppID, g.AppID, g.RefreshToken, g.Source, g.At)
+	})
+	return prev, err
+}
+
+func nonNil(v []int) []int {
+	if v == nil {
+		return []int{}
+	}
+	return v
+}
+
+func recordRefreshToken(ctx context.Context, tx *sql.Tx, componentAppID, appid, token, source string, at time.Time) error {
+	if token == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (component_appid, authorizer_appid, refresh_token, source, first_seen_at)
+		VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING`, componentAppID, appid, token, source, ms(at))
+	return err
+}
+
+// SwapAuthorizerToken stores a refreshed access token if the stored version is still prev.
+// A non-empty refresh token returned with it is stored too (and kept in the history).
+func (db *DB) SwapAuthorizerToken(ctx context.Context, componentAppID, appid string, prev int64,
+	accessToken string, obtainedAt, expiresAt time.Time, refreshToken string) (Authorizer, error) {
+	if accessToken == "" {
+		return Authorizer{}, fmt.Errorf("refusing to store an empty access token for %s", appid)
+	}
+	var out Authorizer
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE authorizers SET access_token=?, access_obtained_at=?, access_expires_at=?,
+				access_version=access_version+1,
+				refresh_token=CASE WHEN ?='' THEN refresh_token ELSE ? END,
+				status=?, last_error='', last_error_at=0, updated_at=?
+			WHERE component_appid=? AND authorizer_appid=? AND access_version=?`,
+			accessToken, ms(obtainedAt), ms(expiresAt), refreshToken, refreshToken, StatusHealthy, ms(obtainedAt),
+			componentAppID, appid, prev)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("access token of %s: %w", appid, ErrConflict)
+		}
+		if err := recordRefreshToken(ctx, tx, componentAppID, appid, refreshToken, "api_authorizer_token", obtainedAt); err != nil {
+			return err
+		}
+		out, err = scanAuthorizer(tx.QueryRowContext(ctx, `SELECT `+authorizerCols+` FROM authorizers
+			WHERE component_appid=? AND authorizer_appid=?`, componentAppID, appid))
+		return err
+	})
+	return out, err
+}
+
+// RecoverRefreshToken stores a refresh token found by api_get_authorizer_list (never an empty one).
+func (db *DB) RecoverRefreshToken(ctx context.Context, componentAppID, appid, token string, at time.Time) error {
+	if token == "" {
+		return fmt.Errorf("refusing to store an empty refresh token for %s", appid)
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE authorizers SET refresh_token=?, updated_at=? WHERE component_appid=? AND authorizer_appid=?`,
+			token, ms(at), componentAppID, appid)
+		if err != nil {
+			return err
+		}
+		if err := oneRow(res, "authorizer "+appid); err != nil {
+			return err
+		}
+		return recordRefreshToken(ctx, tx, componentAppID, appid, token, "api_get_authorizer_list", at)
+	})
+}
+
+// SetAuthorizerInfo stores what api_get_authorizer_info said about the account.
+func (db *DB) SetAuthorizerInfo(ctx context.Context, componentAppID, appid, nick, userName, principal, kind, infoJSON string, at time.Time) error {
+	res, err := db.sql.ExecContext(ctx, `UPDATE authorizers SET nick_name=?, user_name=?, principal_name=?, kind=?, info_json=?, updated_at=?
+		WHERE component_appid=? AND authorizer_appid=?`, nick, userName, principal, kind, infoJSON, ms(at), componentAppID, appid)
+	if err != nil {
+		return err
+	}
+	return oneRow(res, "authorizer "+appid)
+}
+
+// SetAuthorizerStatus records a status and the error that led to it (empty clears it).
+func (db *DB) SetAuthorizerStatus(ctx context.Context, componentAppID, appid, status, lastError string, at time.Time) error {
+	errAt := int64(0)
+	if lastError != "" {
+		errAt = ms(at)
+	}
+	res, err := db.sql.ExecContext(ctx, `UPDATE authorizers SET status=?, last_error=?, last_error_at=?, updated_at=?
+		WHERE component_appid=? AND authorizer_appid=?`, status, lastError, errAt, ms(at), componentAppID, appid)
+	if err != nil {
+		return err
+	}
+	return oneRow(res, "authorizer "+appid)
+}
+
+// RefreshTokenHistory lists every refresh token seen for an authorizer, oldest first.
+func (db *DB) RefreshTokenHistory(ctx context.Context, componentAppID, appid string) ([]string, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT refresh_token FROM refresh_tokens WHERE component_appid=? AND authorizer_appid=?
+		ORDER BY first_seen_at, rowid`, componentAppID, appid)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,182 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Authorization session states.
+const (
+	SessionPending    = "pending"    // waiting for the merchant to approve
+	SessionExchanging = "exchanging" // a code arrived and is being exchanged
+	SessionDone       = "done"
+	SessionFailed     = "failed"
+)
+
+// Session is one authorization attempt: a pre_auth_code and the links built from it.
+type Session struct {
+	ID               string
+	ComponentAppID   string
+	PreAuthCode      string
+	PreAuthExpiresAt time.Time
+	PCLink           string
+	MobileLink       string
+	State            string
+	AuthCode         string
+	CodeSource       string // redirect, push, paste
+	AuthorizerAppID  string
+	Error            string
+	CreatedAt        time.Time
+	FinishedAt       time.Time
+}
+
+const sessionCols = `id, component_appid, pre_auth_code, pre_auth_expires_at, pc_link, mobile_link, state,
+	auth_code, code_source, authorizer_appid, error, created_at, finished_at`
+
+func scanSession(row interface{ Scan(...any) error }) (Session, error) {
+	var s Session
+	var exp, created, finished int64
+	err := row.Scan(&s.ID, &s.ComponentAppID, &s.PreAuthCode, &exp, &s.PCLink, &s.MobileLink, &s.State,
+		&s.AuthCode, &s.CodeSource, &s.AuthorizerAppID, &s.Error, &created, &finished)
+	s.PreAuthExpiresAt, s.CreatedAt, s.FinishedAt = fromMS(exp), fromMS(created), fromMS(finished)
+	return s, err
+}
+
+// CreateSession stores a new pending session.
+func (db *DB) CreateSession(ctx context.Context, s Session) error {
+	_, err := db.sql.ExecContext(ctx, `INSERT INTO auth_sessions (`+sessionCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		s.ID, s.ComponentAppID, s.PreAuthCode, ms(s.PreAuthExpiresAt), s.PCLink, s.MobileLink, SessionPending,
+		"", "", "", "", ms(s.CreatedAt), 0)
+	return err
+}
+
+// Session returns one session.
+func (db *DB) Session(ctx context.Context, id string) (Session, error) {
+	s, err := scanSession(db.sql.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM auth_sessions WHERE id=?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, fmt.Errorf("authorization session: %w", ErrNotFound)
+	}
+	return s, err
+}
+
+// SessionByPreAuthCode finds the session that used a pre_auth_code (pushes carry it).
+func (db *DB) SessionByPreAuthCode(ctx context.Context, componentAppID, preAuthCode string) (Session, error) {
+	s, err := scanSession(db.sql.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM auth_sessions
+		WHERE component_appid=? AND pre_auth_code=?`, componentAppID, preAuthCode))
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, fmt.Errorf("authorization session for that pre_auth_code: %w", ErrNotFound)
+	}
+	return s, err
+}
+
+// ClaimSession moves a pending session to exchanging with the code that arrived first.
+// Only one claim succeeds (sessions are single use): later ones get ErrConflict.
+func (db *DB) ClaimSession(ctx context.Context, id, code, source string) (Session, error) {
+	var s Session
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE auth_sessions SET state=?, auth_code=?, code_source=?
+			WHERE id=? AND state=?`, SessionExchanging, code, source, id, SessionPending)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		s, err = scanSession(tx.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM auth_sessions WHERE id=?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("authorization session: %w", ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("authorization session is already %s: %w", s.State, ErrConflict)
+		}
+		return nil
+	})
+	return s, err
+}
+
+// FinishSession records the outcome of a claimed session.
+func (db *DB) FinishSession(ctx context.Context, id, authorizerAppID, errText string, at time.Time) error {
+	state := SessionDone
+	if errText != "" {
+		state = SessionFailed
+	}
+	_, err := db.sql.ExecContext(ctx, `UPDATE auth_sessions SET state=?, authorizer_appid=?, error=?, finished_at=? WHERE id=?`,
+		state, authorizerAppID, errText, ms(at), id)
+	return err
+}
+
+// Event is one entry of the append-only audit log.
+type Event struct {
+	ID              int64
+	At              time.Time
+	ComponentAppID  string
+	AuthorizerAppID string
+	Kind            string
+	Level           string // info, warn, error
+	Code            int
+	Message         string
+}
+
+// AppendEvent adds an entry to the log.
+func (db *DB) AppendEvent(ctx context.Context, e Event) error {
+	_, err := db.sql.ExecContext(ctx, `INSERT INTO events (at, component_appid, authorizer_appid, kind, level, code, message)
+		VALUES (?,?,?,?,?,?,?)`, ms(e.At), e.ComponentAppID, e.AuthorizerAppID, e.Kind, e.Level, e.Code, e.Message)
+	return err
+}
+
+// Events returns a platform's newest events, newest first.
+func (db *DB) Events(ctx context.Context, componentAppID string, limit int) ([]Event, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT id, at, component_appid, authorizer_appid, kind, level, code, message
+		FROM events WHERE component_appid=? ORDER BY id DESC LIMIT ?`, componentAppID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var at int64
+		if err := rows.Scan(&e.ID, &at, &e.ComponentAppID, &e.AuthorizerAppID, &e.Kind, &e.Level, &e.Code, &e.Message); err != nil {
+			return nil, err
+		}
+		e.At = fromMS(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// quotaDay is the calendar day in China Standard Time, the day WeChat's daily quotas reset on.
+func quotaDay(t time.Time) string {
+	return t.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02")
+}
+
+// CountCall adds one call of api to today's counter.
+func (db *DB) CountCall(ctx context.Context, componentAppID, api string, at time.Time) error {
+	_, err := db.sql.ExecContext(ctx, `INSERT INTO api_calls (component_appid, day, api, calls) VALUES (?,?,?,1)
+		ON CONFLICT (component_appid, day, api) DO UPDATE SET calls=calls+1`, componentAppID, quotaDay(at), api)
+	return err
+}
+
+// CallCounts returns the calls per API on the quota day containing at.
+func (db *DB) CallCounts(ctx context.Context, componentAppID string, at time.Time) (map[string]int, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT api, calls FROM api_calls WHERE component_appid=? AND day=?`,
+		componentAppID, quotaDay(at))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var api string
+		var n int
+		if err := rows.Scan(&api, &n); err != nil {
+			return nil, err
+		}
+		out[api] = n
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,146 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Ticket is one component_verify_ticket as received.
+type Ticket struct {
+	ComponentAppID string
+	Ticket         string
+	CreateTime     time.Time // the push's CreateTime
+	ReceivedAt     time.Time
+	Source         string // "push", "manual", …
+}
+
+// SaveTicket records a ticket in the history. It reports whether the ticket is now the current
+// one: a ticket older than the newest stored one is kept in history but never becomes current.
+func (db *DB) SaveTicket(ctx context.Context, t Ticket) (current bool, err error) {
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		var newest sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT MAX(create_time) FROM tickets WHERE component_appid=?`,
+			t.ComponentAppID).Scan(&newest); err != nil {
+			return err
+		}
+		current = !newest.Valid || ms(t.CreateTime) >= newest.Int64
+		_, err := tx.ExecContext(ctx, `INSERT INTO tickets (component_appid, ticket, create_time, received_at, source)
+			VALUES (?,?,?,?,?)`, t.ComponentAppID, t.Ticket, ms(t.CreateTime), ms(t.ReceivedAt), t.Source)
+		return err
+	})
+	return current, err
+}
+
+// CurrentTicket returns the newest ticket by CreateTime (ties: the last received).
+func (db *DB) CurrentTicket(ctx context.Context, componentAppID string) (Ticket, error) {
+	var t Ticket
+	var created, received int64
+	err := db.sql.QueryRowContext(ctx, `SELECT component_appid, ticket, create_time, received_at, source FROM tickets
+		WHERE component_appid=? ORDER BY create_time DESC, id DESC LIMIT 1`, componentAppID).
+		Scan(&t.ComponentAppID, &t.Ticket, &created, &received, &t.Source)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, fmt.Errorf("ticket for %s: %w", componentAppID, ErrNotFound)
+	}
+	t.CreateTime, t.ReceivedAt = fromMS(created), fromMS(received)
+	return t, err
+}
+
+// LastTicketReceivedAt is when the last push of any age arrived (zero if never).
+func (db *DB) LastTicketReceivedAt(ctx context.Context, componentAppID string) (time.Time, error) {
+	var v sql.NullInt64
+	err := db.sql.QueryRowContext(ctx, `SELECT MAX(received_at) FROM tickets WHERE component_appid=?`, componentAppID).Scan(&v)
+	return fromMS(v.Int64), err
+}
+
+// ComponentToken is the stored component_access_token. Version increases on every swap.
+type ComponentToken struct {
+	ComponentAppID string
+	Token          string
+	ObtainedAt     time.Time
+	ExpiresAt      time.Time
+	Version        int64
+}
+
+// ComponentToken returns the stored token (ErrNotFound when none was ever obtained).
+func (db *DB) ComponentToken(ctx context.Context, componentAppID string) (ComponentToken, error) {
+	var t ComponentToken
+	var obtained, expires int64
+	err := db.sql.QueryRowContext(ctx, `SELECT component_appid, token, obtained_at, expires_at, version
+		FROM component_tokens WHERE component_appid=?`, componentAppID).
+		Scan(&t.ComponentAppID, &t.Token, &obtained, &expires, &t.Version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ComponentToken{ComponentAppID: componentAppID}, fmt.Errorf("component token for %s: %w", componentAppID, ErrNotFound)
+	}
+	t.ObtainedAt, t.ExpiresAt = fromMS(obtained), fromMS(expires)
+	return t, err
+}
+
+// SwapComponentToken stores next if the stored version is still prev (0 = none stored yet).
+// It returns the stored token with its new version, or ErrConflict when another writer won.
+func (db *DB) SwapComponentToken(ctx context.Context, prev int64, next ComponentToken) (ComponentToken, error) {
+	if next.Token == "" {
+		return next, fmt.Errorf("refusing to store an empty component token")
+	}
+	next.Version = prev + 1
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var res sql.Result
+		var err error
+		if prev == 0 {
+			res, err = tx.ExecContext(ctx, `INSERT INTO component_tokens (component_appid, token, obtained_at, expires_at, version)
+				VALUES (?,?,?,?,?) ON CONFLICT (component_appid) DO NOTHING`,
+				next.ComponentAppID, next.Token, ms(next.ObtainedAt), ms(next.ExpiresAt), next.Version)
+		} else {
+			res, err = tx.ExecContext(ctx, `UPDATE component_tokens SET token=?, obtained_at=?, expires_at=?, version=?
+				WHERE component_appid=? AND version=?`,
+				next.Token, ms(next.ObtainedAt), ms(next.ExpiresAt), next.Version, next.ComponentAppID, prev)
+		}
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("component token for %s: %w", next.ComponentAppID, ErrConflict)
+		}
+		return nil
+	})
+	return next, err
+}
+
+// Lease is a named, time-limited lock shared by every process using the database.
+// AcquireLease takes or renews it for holder until now+ttl; it reports false when another
+// holder has an unexpired lease.
+func (db *DB) AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error) {
+	var got bool
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES (?,?,?)
+			ON CONFLICT (name) DO UPDATE SET holder=excluded.holder, expires_at=excluded.expires_at
+			WHERE leases.holder=excluded.holder OR leases.expires_at<=?`,
+			name, holder, ms(now.Add(ttl)), ms(now))
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		got = n > 0
+		return nil
+	})
+	return got, err
+}
+
+// ReleaseLease gives the lease up if holder has it.
+func (db *DB) ReleaseLease(ctx context.Context, name, holder string) error {
+	_, err := db.sql.ExecContext(ctx, `DELETE FROM leases WHERE name=? AND holder=?`, name, holder)
+	return err
+}
+
+// LeaseHolder returns who holds a lease and until when (empty when free).
+func (db *DB) LeaseHolder(ctx context.Context, name string) (string, time.Time, error) {
+	var holder string
+	var exp int64
+	err := db.sql.QueryRowContext(ctx, `SELECT holder, expires_at FROM leases WHERE name=?`, name).Scan(&holder, &exp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", time.Time{}, nil
+	}
+	return holder, fromMS(exp), err
+}
