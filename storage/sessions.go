@@ -62,6 +62,16 @@ func (db *DB) Session(ctx context.Context, id string) (Session, error) {
 	return s, err
 }
 
+// LatestSession returns a platform's newest authorization session.
+func (db *DB) LatestSession(ctx context.Context, componentAppID string) (Session, error) {
+	s, err := scanSession(db.sql.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM auth_sessions
+		WHERE component_appid=? ORDER BY created_at DESC, rowid DESC LIMIT 1`, componentAppID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, fmt.Errorf("authorization session: %w", ErrNotFound)
+	}
+	return s, err
+}
+
 // SessionByPreAuthCode finds the session that used a pre_auth_code (pushes carry it).
 func (db *DB) SessionByPreAuthCode(ctx context.Context, componentAppID, preAuthCode string) (Session, error) {
 	s, err := scanSession(db.sql.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM auth_sessions
@@ -149,22 +159,22 @@ func (db *DB) Events(ctx context.Context, componentAppID string, limit int) ([]E
 	return out, rows.Err()
 }
 
-// quotaDay is the calendar day in China Standard Time, the day WeChat's daily quotas reset on.
-func quotaDay(t time.Time) string {
+// QuotaDay is the calendar day in China Standard Time, the day WeChat's daily quotas reset on.
+func QuotaDay(t time.Time) string {
 	return t.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02")
 }
 
 // CountCall adds one call of api to today's counter.
 func (db *DB) CountCall(ctx context.Context, componentAppID, api string, at time.Time) error {
 	_, err := db.sql.ExecContext(ctx, `INSERT INTO api_calls (component_appid, day, api, calls) VALUES (?,?,?,1)
-		ON CONFLICT (component_appid, day, api) DO UPDATE SET calls=calls+1`, componentAppID, quotaDay(at), api)
+		ON CONFLICT (component_appid, day, api) DO UPDATE SET calls=calls+1`, componentAppID, QuotaDay(at), api)
 	return err
 }
 
 // CallCounts returns the calls per API on the quota day containing at.
 func (db *DB) CallCounts(ctx context.Context, componentAppID string, at time.Time) (map[string]int, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT api, calls FROM api_calls WHERE component_appid=? AND day=?`,
-		componentAppID, quotaDay(at))
+		componentAppID, QuotaDay(at))
 	if err != nil {
 		return nil, err
 	}

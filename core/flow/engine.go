@@ -1,0 +1,250 @@
+// Package flow is wxauth's engine: one per process, shared by the console, the headless
+// commands and the daemon. It derives each platform's state from storage and the clock, runs
+// authorization sessions, handles pushes, refreshes credentials under a database lease and
+// tells subscribers what happened. None of the faces talks to WeChat or SQL directly.
+package flow
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"wxauth/core/refresh"
+	"wxauth/core/wxapi"
+	"wxauth/core/wxcrypt"
+	"wxauth/storage"
+)
+
+// Clock tells the time; tests and the simulator inject their own.
+type Clock interface{ Now() time.Time }
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+// Config is what an Engine is built from. Only DB is required.
+type Config struct {
+	DB          *storage.DB
+	Clock       Clock
+	HTTPClient  *http.Client
+	Logger      *slog.Logger
+	Holder      string                 // lease holder id; default host:pid:random
+	OpenBrowser func(url string) error // default: the system browser, output silenced
+	Policy      refresh.Policy
+	LeaseTTL    time.Duration // default 60 s
+	Random      io.Reader     // session ids; default crypto/rand
+}
+
+// Engine runs the flow for every platform in one database.
+type Engine struct {
+	db       *storage.DB
+	clock    Clock
+	hc       *http.Client
+	log      *slog.Logger
+	holder   string
+	browser  func(string) error
+	policy   refresh.Policy
+	leaseTTL time.Duration
+	random   io.Reader
+
+	mu       sync.Mutex
+	subs     map[int]chan Event
+	nextSub  int
+	crypters map[string]*wxcrypt.Crypter // by component appid: pushes are checked without touching the database
+	warned   map[string]time.Time        // last stale-ticket warning per platform
+	kick     chan struct{}               // wakes the refresher early (a first ticket arrived)
+}
+
+// New builds an Engine.
+func New(cfg Config) *Engine {
+	e := &Engine{
+		db: cfg.DB, clock: cfg.Clock, hc: cfg.HTTPClient, log: cfg.Logger, holder: cfg.Holder,
+		browser: cfg.OpenBrowser, policy: cfg.Policy.WithDefaults(), leaseTTL: cfg.LeaseTTL, random: cfg.Random,
+		subs: map[int]chan Event{}, crypters: map[string]*wxcrypt.Crypter{}, warned: map[string]time.Time{},
+		kick: make(chan struct{}, 1),
+	}
+	if e.clock == nil {
+		e.clock = realClock{}
+	}
+	if e.hc == nil {
+		e.hc = &http.Client{Timeout: 15 * time.Second}
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.random == nil {
+		e.random = rand.Reader
+	}
+	if e.holder == "" {
+		host, _ := os.Hostname()
+		e.holder = fmt.Sprintf("%s:%d:%s", host, os.Getpid(), e.randomID(4))
+	}
+	if e.browser == nil {
+		e.browser = openBrowser
+	}
+	if e.leaseTTL == 0 {
+		e.leaseTTL = 60 * time.Second
+	}
+	return e
+}
+
+// DB is the engine's store (read-only uses by faces, e.g. listing events).
+func (e *Engine) DB() *storage.DB { return e.db }
+
+// Now is the engine's clock.
+func (e *Engine) Now() time.Time { return e.clock.Now() }
+
+func (e *Engine) randomID(n int) string {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(e.random, b); err != nil {
+		panic(fmt.Sprintf("random source failed: %v", err)) // crypto/rand never fails on Linux
+	}
+	return hex.EncodeToString(b)
+}
+
+// Subscribe returns a channel of events and a function to stop receiving them. A subscriber
+// that does not keep up loses events rather than stalling the engine.
+func (e *Engine) Subscribe(buf int) (<-chan Event, func()) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	id := e.nextSub
+	e.nextSub++
+	ch := make(chan Event, buf)
+	e.subs[id] = ch
+	return ch, func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if c, ok := e.subs[id]; ok {
+			delete(e.subs, id)
+			close(c)
+		}
+	}
+}
+
+// emit records an event in the audit log and hands it to subscribers.
+func (e *Engine) emit(ctx context.Context, ev Event) {
+	if ev.At.IsZero() {
+		ev.At = e.clock.Now()
+	}
+	if ev.Level == "" {
+		ev.Level = LevelInfo
+	}
+	msg := ev.Message
+	if ev.Remedy != "" {
+		msg += " — " + ev.Remedy
+	}
+	if err := e.db.AppendEvent(context.WithoutCancel(ctx), storage.Event{At: ev.At, ComponentAppID: ev.ComponentAppID,
+		AuthorizerAppID: ev.AuthorizerAppID, Kind: string(ev.Kind), Level: ev.Level, Code: ev.Code, Message: msg}); err != nil {
+		e.log.Error("event log append failed", "err", err)
+	}
+	e.notify(ctx, ev)
+}
+
+// notify logs an event and hands it to subscribers without storing it.
+func (e *Engine) notify(ctx context.Context, ev Event) {
+	if ev.At.IsZero() {
+		ev.At = e.clock.Now()
+	}
+	if ev.Level == "" {
+		ev.Level = LevelInfo
+	}
+	level := slog.LevelInfo
+	switch ev.Level {
+	case LevelWarn:
+		level = slog.LevelWarn
+	case LevelError:
+		level = slog.LevelError
+	}
+	e.log.Log(ctx, level, ev.Message, "kind", ev.Kind, "component_appid", ev.ComponentAppID,
+		"authorizer_appid", ev.AuthorizerAppID, "code", ev.Code)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ch := range e.subs {
+		select {
+		case ch <- ev:
+		default:
+		}
+	}
+}
+
+// errorEvent turns an error into an event with the WeChat or crypto explanation and remedy.
+func errorEvent(kind EventKind, componentAppID, authorizerAppID, what string, err error) Event {
+	ev := Event{Kind: kind, Level: LevelError, ComponentAppID: componentAppID, AuthorizerAppID: authorizerAppID,
+		Message: what + ": " + err.Error()}
+	var we *wxapi.Error
+	var ce *wxcrypt.Error
+	var ue *UserError
+	switch {
+	case errors.As(err, &we):
+		info := we.Info()
+		ev.Code = we.ErrCode
+		ev.Message = fmt.Sprintf("%s: %d %s", what, we.ErrCode, info.Meaning)
+		if we.Rid != "" {
+			ev.Message += " (rid " + we.Rid + ")"
+		}
+		ev.Remedy = info.Remedy
+	case errors.As(err, &ce):
+		ev.Code = ce.Code
+	case errors.As(err, &ue):
+		ev.Message = what + ": " + ue.Msg
+		ev.Remedy = ue.Remedy
+		ev.Level = LevelWarn
+	}
+	return ev
+}
+
+// UserError is a failure only the user can fix (no ticket yet, re-authorization needed, IP not
+// whitelisted…). Faces show Msg and Remedy; the CLI exits 3.
+type UserError struct {
+	Msg    string
+	Remedy string
+	Err    error
+}
+
+func (e *UserError) Error() string {
+	s := e.Msg
+	if e.Remedy != "" {
+		s += "\n  what to do: " + e.Remedy
+	}
+	return s
+}
+
+func (e *UserError) Unwrap() error { return e.Err }
+
+// NeedsUser reports whether err is something only the user can fix, including WeChat errors of
+// that kind (IP whitelist, bad secret, quota).
+func NeedsUser(err error) bool {
+	var ue *UserError
+	if errors.As(err, &ue) {
+		return true
+	}
+	switch wxapi.ErrCode(err) {
+	case 61004, 40164, 40125, 40013, 61005, 61006, 61011, 61023, 61003, 45009, 48001, 61007:
+		return true
+	}
+	return false
+}
+
+// client is the WeChat API client for a platform.
+func (e *Engine) client(p storage.Platform) *wxapi.Client {
+	base := p.APIBase
+	if base == "" {
+		base = wxapi.DefaultAPIBase
+	}
+	return wxapi.NewClient(e.hc, wxapi.WithBaseURL(base))
+}
+
+// count records one call of api for the daily budget (a failure to count never fails the call).
+func (e *Engine) count(ctx context.Context, componentAppID, api string) {
+	if err := e.db.CountCall(context.WithoutCancel(ctx), componentAppID, api, e.clock.Now()); err != nil {
+		e.log.Warn("counting API call failed", "err", err)
+	}
+}

@@ -1,0 +1,188 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/pkg/browser"
+
+	"wxauth/core/wxcrypt"
+	"wxauth/storage"
+)
+
+// FieldError names the platform field that is wrong and why.
+type FieldError struct {
+	Field  string
+	Reason string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+var appidRE = regexp.MustCompile(`^wx[0-9a-f]{16}$`)
+
+// DefaultListenAddr is where the listener binds unless told otherwise: loopback only.
+const DefaultListenAddr = "127.0.0.1:8765"
+
+// ValidatePlatform checks every field and returns the first problem as a *FieldError.
+// It also fills defaults (listen address, public URL).
+func ValidatePlatform(p *storage.Platform) error {
+	p.ComponentAppID = strings.TrimSpace(p.ComponentAppID)
+	switch {
+	case !appidRE.MatchString(p.ComponentAppID):
+		return &FieldError{"component appid", "must be wx followed by 16 lowercase hex digits (开发资料 → AppID)"}
+	case strings.TrimSpace(p.AppSecret) == "":
+		return &FieldError{"appsecret", "is required (开发资料 → AppSecret)"}
+	case len(p.AppSecret) != 32:
+		return &FieldError{"appsecret", fmt.Sprintf("must be 32 characters, got %d", len(p.AppSecret))}
+	case p.Token == "":
+		return &FieldError{"token", "is required (the 消息校验Token)"}
+	case len(p.Token) < 3 || len(p.Token) > 32 || strings.ContainsAny(p.Token, " \t\r\n"):
+		return &FieldError{"token", "must be 3 to 32 characters without spaces"}
+	}
+	if _, err := wxcrypt.DecodeAESKey(p.EncodingAESKey); err != nil {
+		return &FieldError{"EncodingAESKey", "must be exactly 43 letters and digits (消息加解密Key)"}
+	}
+	p.AuthDomain = strings.TrimSpace(p.AuthDomain)
+	if p.AuthDomain == "" || strings.Contains(p.AuthDomain, "/") || strings.ContainsAny(p.AuthDomain, " ?#") {
+		return &FieldError{"auth domain", "must be a bare host[:port] without scheme or path, e.g. auth.example.com (授权发起页域名)"}
+	}
+	if p.ListenAddr == "" {
+		p.ListenAddr = DefaultListenAddr
+	}
+	if _, _, err := net.SplitHostPort(p.ListenAddr); err != nil {
+		return &FieldError{"listen address", "must be host:port, e.g. 127.0.0.1:8765"}
+	}
+	if p.PublicURL == "" {
+		p.PublicURL = "https://" + p.AuthDomain
+	}
+	p.PublicURL = strings.TrimRight(p.PublicURL, "/")
+	u, err := url.Parse(p.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &FieldError{"public URL", "must be an http(s) URL through which WeChat reaches the listener"}
+	}
+	if u.Host != p.AuthDomain {
+		return &FieldError{"public URL", fmt.Sprintf("host %s must equal the auth domain %s: WeChat requires the launch page and the callback on the registered domain", u.Host, p.AuthDomain)}
+	}
+	for name, base := range map[string]string{"API base": p.APIBase, "login base": p.LoginBase, "mobile base": p.MobileBase} {
+		if base == "" {
+			continue
+		}
+		if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &FieldError{name, "must be an http(s) URL"}
+		}
+	}
+	return nil
+}
+
+// AddPlatform validates and stores a platform.
+func (e *Engine) AddPlatform(ctx context.Context, p storage.Platform) (storage.Platform, error) {
+	if err := ValidatePlatform(&p); err != nil {
+		return p, err
+	}
+	p.CreatedAt = e.clock.Now()
+	if err := e.db.AddPlatform(ctx, p); err != nil {
+		return p, err
+	}
+	_, err := e.crypter(p)
+	return p, err
+}
+
+// Platforms lists the configured platforms.
+func (e *Engine) Platforms(ctx context.Context) ([]storage.Platform, error) { return e.db.Platforms(ctx) }
+
+// Platform returns one platform; with an empty appid, the only one (an error when there are
+// none or several).
+func (e *Engine) Platform(ctx context.Context, componentAppID string) (storage.Platform, error) {
+	if componentAppID != "" {
+		p, err := e.db.Platform(ctx, componentAppID)
+		if errors.Is(err, storage.ErrNotFound) {
+			return p, &UserError{Msg: "no platform " + componentAppID + " is configured", Remedy: "list them with `wxauth platform list`", Err: err}
+		}
+		return p, err
+	}
+	ps, err := e.db.Platforms(ctx)
+	if err != nil {
+		return storage.Platform{}, err
+	}
+	switch len(ps) {
+	case 0:
+		return storage.Platform{}, &UserError{Msg: "no platform is configured", Remedy: "add one with `wxauth platform add`, or try the sandbox with `wxauth demo`"}
+	case 1:
+		return ps[0], nil
+	}
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ComponentAppID
+	}
+	return storage.Platform{}, &UserError{Msg: "several platforms are configured: " + strings.Join(ids, ", "), Remedy: "choose one with --platform COMPONENT_APPID"}
+}
+
+// RemovePlatform deletes a platform's configuration and current credentials.
+func (e *Engine) RemovePlatform(ctx context.Context, componentAppID string) error {
+	e.mu.Lock()
+	delete(e.crypters, componentAppID)
+	e.mu.Unlock()
+	return e.db.RemovePlatform(ctx, componentAppID)
+}
+
+// crypter returns the cached Crypter of a platform, building it on first use.
+func (e *Engine) crypter(p storage.Platform) (*wxcrypt.Crypter, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c, ok := e.crypters[p.ComponentAppID]; ok {
+		return c, nil
+	}
+	c, err := wxcrypt.New(p.Token, p.EncodingAESKey, p.ComponentAppID)
+	if err != nil {
+		return nil, err
+	}
+	e.crypters[p.ComponentAppID] = c
+	return c, nil
+}
+
+// LoadCrypters (re)reads every platform so the listener can check pushes from memory.
+func (e *Engine) LoadCrypters(ctx context.Context) error {
+	ps, err := e.db.Platforms(ctx)
+	if err != nil {
+		return err
+	}
+	fresh := map[string]*wxcrypt.Crypter{}
+	for _, p := range ps {
+		c, err := wxcrypt.New(p.Token, p.EncodingAESKey, p.ComponentAppID)
+		if err != nil {
+			return fmt.Errorf("platform %s: %w", p.ComponentAppID, err)
+		}
+		fresh[p.ComponentAppID] = c
+	}
+	e.mu.Lock()
+	e.crypters = fresh
+	e.mu.Unlock()
+	return nil
+}
+
+// CrypterFor is the listener's lookup: the Crypter of a known platform, from memory only, so a
+// flood of forged pushes never reaches the database.
+func (e *Engine) CrypterFor(componentAppID string) (*wxcrypt.Crypter, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, ok := e.crypters[componentAppID]
+	return c, ok
+}
+
+var browserOnce sync.Once
+
+// openBrowser opens url in the system browser without letting it write on our terminal.
+func openBrowser(url string) error {
+	browserOnce.Do(func() { browser.Stdout, browser.Stderr = io.Discard, io.Discard })
+	if err := browser.OpenURL(url); err != nil {
+		return fmt.Errorf("no browser could be opened (%v); open this address yourself: %s", err, url)
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"wxauth/core/wxapi"
+	"wxauth/storage"
+)
+
+// HandlePush acts on a verified, decrypted push for a platform. It returns once what the push
+// carries is committed, so the listener can answer `success`; the code exchange of an
+// `authorized` push then continues in the background (WeChat wants the answer within 5 s).
+func (e *Engine) HandlePush(ctx context.Context, componentAppID string, m wxapi.PushMessage) error {
+	now := e.clock.Now()
+	switch m.InfoType {
+	case wxapi.InfoTypeVerifyTicket:
+		return e.receiveTicket(ctx, componentAppID, m.ComponentVerifyTicket, time.Unix(m.CreateTime, 0), "push")
+	case wxapi.InfoTypeAuthorized, wxapi.InfoTypeUpdateAuthorized:
+		if m.AuthorizationCode == "" {
+			return fmt.Errorf("%s push without AuthorizationCode", m.InfoType)
+		}
+		s, err := e.db.SessionByPreAuthCode(ctx, componentAppID, m.PreAuthCode)
+		if errors.Is(err, storage.ErrNotFound) || m.PreAuthCode == "" {
+			// Authorized from a session we did not start (another tool, a test account):
+			// record the code first, then exchange it.
+			s = storage.Session{ID: e.randomID(16), ComponentAppID: componentAppID, PreAuthCode: m.PreAuthCode,
+				PreAuthExpiresAt: now, CreatedAt: now}
+			if s.PreAuthCode == "" {
+				s.PreAuthCode = "push:" + s.ID
+			}
+			err = e.db.CreateSession(ctx, s)
+		}
+		if err != nil {
+			return err
+		}
+		claimed, err := e.db.ClaimSession(ctx, s.ID, m.AuthorizationCode, SourcePush)
+		if errors.Is(err, storage.ErrConflict) {
+			return nil // the redirect or a paste got there first
+		}
+		if err != nil {
+			return err
+		}
+		e.emit(ctx, Event{Kind: EventCodeCaptured, ComponentAppID: componentAppID, AuthorizerAppID: m.AuthorizerAppID,
+			Message: fmt.Sprintf("%s push for %s", m.InfoType, m.AuthorizerAppID)})
+		go func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+			defer cancel()
+			_, _ = e.exchange(ctx, claimed) // failures are emitted and recorded on the session
+		}()
+		return nil
+	case wxapi.InfoTypeUnauthorized:
+		err := e.db.SetAuthorizerStatus(ctx, componentAppID, m.AuthorizerAppID, storage.StatusRevoked,
+			"the merchant cancelled the authorization", now)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		e.emit(ctx, Event{Kind: EventRevoked, Level: LevelWarn, ComponentAppID: componentAppID, AuthorizerAppID: m.AuthorizerAppID,
+			Message: m.AuthorizerAppID + " cancelled its authorization; its tokens no longer work (history kept)"})
+		return nil
+	default:
+		e.emit(ctx, Event{Kind: EventPushUnknown, ComponentAppID: componentAppID,
+			Message: "push of unhandled InfoType " + m.InfoType + " acknowledged"})
+		return nil
+	}
+}
+
+// receiveTicket stores a ticket; an older one never replaces a newer one.
+func (e *Engine) receiveTicket(ctx context.Context, componentAppID, ticket string, created time.Time, source string) error {
+	if ticket == "" {
+		return fmt.Errorf("ticket push without ComponentVerifyTicket")
+	}
+	now := e.clock.Now()
+	current, err := e.db.SaveTicket(ctx, storage.Ticket{ComponentAppID: componentAppID, Ticket: ticket,
+		CreateTime: created, ReceivedAt: now, Source: source})
+	if err != nil {
+		return err
+	}
+	if !current {
+		e.emit(ctx, Event{Kind: EventTicketIgnored, Level: LevelWarn, ComponentAppID: componentAppID,
+			Message: "an older ticket arrived (replayed or delayed push); the newer one stays current"})
+		return nil
+	}
+	e.emit(ctx, Event{Kind: EventTicketReceived, ComponentAppID: componentAppID,
+		Message: "component_verify_ticket received from " + source + ", valid until " + created.Add(TicketValidity).Format("15:04")})
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// SetTicket stores a ticket the user copied from elsewhere (e.g. a production log).
+func (e *Engine) SetTicket(ctx context.Context, componentAppID, ticket string) error {
+	p, err := e.Platform(ctx, componentAppID)
+	if err != nil {
+		return err
+	}
+	ticket = strings.TrimSpace(ticket)
+	if ticket == "" {
+		return &UserError{Msg: "the ticket is empty", Remedy: "pass the ComponentVerifyTicket value, e.g. ticket@@@…"}
+	}
+	return e.receiveTicket(ctx, p.ComponentAppID, ticket, e.clock.Now(), "manual")
+}
+
+// StartPushTicket asks WeChat to push a ticket now (api_start_push_ticket).
+func (e *Engine) StartPushTicket(ctx context.Context, componentAppID string) (string, error) {
+	p, err := e.Platform(ctx, componentAppID)
+	if err != nil {
+		return "", err
+	}
+	var st wxapi.Status
+	err = e.policy.Retry(ctx, wxapi.IsRetryable, func(ctx context.Context) error {
+		e.count(ctx, p.ComponentAppID, "api_start_push_ticket")
+		st, err = e.client(p).StartPushTicket(ctx, p.ComponentAppID, p.AppSecret)
+		return err
+	})
+	if err != nil {
+		e.emit(ctx, errorEvent(EventError, p.ComponentAppID, "", "api_start_push_ticket", err))
+		return "", err
+	}
+	msg := "WeChat will push a ticket to " + p.PublicURL + "/wechat/events now"
+	if st.ErrMsg == "in a normal state" {
+		msg = "ticket pushing was already on; " + msg
+	}
+	e.emit(ctx, Event{Kind: EventPushTicketAsked, ComponentAppID: p.ComponentAppID, Message: msg})
+	return msg, nil
+}
+
+// RejectPush reports a push the listener refused (forged, malformed, unknown platform). It is
+// logged and shown but not written to the database: a flood of forged pushes must cost nothing.
+func (e *Engine) RejectPush(ctx context.Context, componentAppID, reason string, code int) {
+	e.notify(ctx, Event{Kind: EventPushRejected, Level: LevelWarn, ComponentAppID: componentAppID, Code: code, Message: "push rejected: " + reason})
+}

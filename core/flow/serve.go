@@ -1,0 +1,122 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"wxauth/core/callback"
+	"wxauth/storage"
+)
+
+// Listener returns the HTTP handler WeChat and browsers reach, for every platform of the
+// database (pushes are routed by their AppId).
+func (e *Engine) Listener() http.Handler {
+	return callback.New(callback.Config{
+		Crypter: e.CrypterFor,
+		Push:    e.HandlePush,
+		Reject:  e.RejectPush,
+		Launch: func(ctx context.Context, id string) (string, string, error) {
+			s, err := e.db.Session(ctx, id)
+			if err != nil || s.State != storage.SessionPending || s.PCLink == "" {
+				return "", "", errors.New("this authorization link is unknown, used or expired; start a new authorization in wxauth")
+			}
+			if e.clock.Now().After(s.PreAuthExpiresAt) {
+				return "", "", errors.New("this authorization link expired (pre_auth_code lifetime); start a new authorization in wxauth")
+			}
+			return s.PCLink, s.MobileLink, nil
+		},
+		Capture: func(ctx context.Context, id, code string) (string, error) {
+			a, err := e.CaptureCode(ctx, id, code, SourceRedirect)
+			if err != nil {
+				return "", err
+			}
+			if a.NickName != "" {
+				return a.NickName + " (" + a.AppID + ")", nil
+			}
+			return a.AppID, nil
+		},
+		Logger: e.log,
+	})
+}
+
+// Listen binds addr and serves the listener until ctx ends. It returns once bound, with the
+// address actually bound (addr may use port 0), and a channel that yields the serve error.
+func (e *Engine) Listen(ctx context.Context, addr string) (net.Addr, <-chan error, error) {
+	if err := e.LoadCrypters(ctx); err != nil {
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listener cannot bind %s: %w (another wxauth serve or console may be running; use --listen to pick another address)", addr, err)
+	}
+	srv := callback.NewHTTPServer(e.Listener())
+	done := make(chan error, 1)
+	go func() {
+		err := srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		done <- err
+	}()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	return ln.Addr(), done, nil
+}
+
+// RunRefresher runs refresher passes for every platform every interval (and at once when a
+// first ticket arrives) until ctx ends. Any number of processes may run it: the database lease
+// makes exactly one of them the refresher per platform; the others take over if it stops.
+func (e *Engine) RunRefresher(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = 15 * time.Second
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		e.refreshAll(ctx)
+		select {
+		case <-ctx.Done():
+			e.releaseLeases()
+			return
+		case <-t.C:
+		case <-e.kick:
+		}
+	}
+}
+
+func (e *Engine) refreshAll(ctx context.Context) {
+	if err := e.LoadCrypters(ctx); err != nil {
+		e.log.Error("reloading platforms", "err", err)
+	}
+	ps, err := e.db.Platforms(ctx)
+	if err != nil {
+		e.log.Error("listing platforms", "err", err)
+		return
+	}
+	for _, p := range ps {
+		if _, err := e.RefreshDue(ctx, p.ComponentAppID); err != nil && ctx.Err() == nil {
+			e.log.Warn("refresh pass", "component_appid", p.ComponentAppID, "err", err)
+		}
+	}
+}
+
+// releaseLeases hands the leases over at once on a clean stop, instead of after their TTL.
+func (e *Engine) releaseLeases() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	ps, err := e.db.Platforms(ctx)
+	if err != nil {
+		return
+	}
+	for _, p := range ps {
+		_ = e.db.ReleaseLease(ctx, leaseName(p.ComponentAppID), e.holder)
+	}
+}
