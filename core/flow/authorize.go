@@ -79,7 +79,9 @@ func (e *Engine) OpenBrowser(ctx context.Context, componentAppID, launchURL stri
 }
 
 // Session returns an authorization session.
-func (e *Engine) Session(ctx context.Context, id string) (storage.Session, error) { return e.db.Session(ctx, id) }
+func (e *Engine) Session(ctx context.Context, id string) (storage.Session, error) {
+	return e.db.Session(ctx, id)
+}
 
 // WaitSession waits until a session is done or failed. It polls the database, so the code may
 // be captured by any process (the console, `serve` receiving the push…).

@@ -95,7 +95,9 @@ func (e *Engine) AddPlatform(ctx context.Context, p storage.Platform) (storage.P
 }
 
 // Platforms lists the configured platforms.
-func (e *Engine) Platforms(ctx context.Context) ([]storage.Platform, error) { return e.db.Platforms(ctx) }
+func (e *Engine) Platforms(ctx context.Context) ([]storage.Platform, error) {
+	return e.db.Platforms(ctx)
+}
 
 // Platform returns one platform; with an empty appid, the only one (an error when there are
 // none or several).
