@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"wxauth/core/flow"
+	"wxauth/storage"
+)
+
+// openEngine opens the database (--db, else $WXAUTH_DB, else the default path) and builds the
+// engine, logging to wxauth.log beside the database: never to the terminal, which the console
+// draws on. The returned function closes both.
+func (a *app) openEngine(ctx context.Context) (*flow.Engine, func(), error) {
+	path := a.g.db
+	if path == "" {
+		var err error
+		if path, err = storage.DefaultPath(); err != nil {
+			return nil, nil, withCode(ExitFailure, err)
+		}
+	}
+	db, err := storage.Open(ctx, path)
+	if err != nil {
+		return nil, nil, withCode(ExitFailure, fmt.Errorf("database %s: %w", path, err))
+	}
+	logFile, err := os.OpenFile(filepath.Join(filepath.Dir(path), "wxauth.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		db.Close()
+		return nil, nil, withCode(ExitFailure, fmt.Errorf("log file: %w", err))
+	}
+	logger := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	eng := flow.New(flow.Config{DB: db, Logger: logger})
+	return eng, func() { db.Close(); logFile.Close() }, nil
+}
+
+// engineErr maps an engine error to the CLI's exit codes: 3 when only the user can fix it.
+func engineErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if flow.NeedsUser(err) {
+		return withCode(ExitWaiting, err)
+	}
+	return withCode(ExitFailure, err)
+}
