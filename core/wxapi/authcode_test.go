@@ -176,3 +176,12 @@ func TestAuthCodeSeedsParse(t *testing.T) {
 		t.Errorf("only %d seeds parse; the file should keep at least 12 valid forms", ok)
 	}
 }
+
+func BenchmarkParseAuthCode(b *testing.B) {
+	input := "  https://auth.example.com/?auth_code=" + codeEnc + "&expires_in=3600#/  "
+	for b.Loop() {
+		if _, err := wxapi.ParseAuthCode(input); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -92,6 +92,8 @@ func apiName(path string) string {
 	return strings.TrimPrefix(name, "component/")
 }
 
+// do performs one call. Its errors are *TransportError, *HTTPError, *DecodeError or *Error,
+// and none of them carries the URL or a secret of the call.
 func (c *Client) do(ctx context.Context, k call) error {
 	api := apiName(k.path)
 	secrets := append([]string{k.token}, k.secrets...)

@@ -106,3 +106,14 @@ func TestDecodeResponseFixtures(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkDecodeResponse(b *testing.B) {
+	body := fixture(b, "authorizer_info_miniprogram.json")
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		var out wxapi.AuthorizerInfoResponse
+		if err := wxapi.DecodeResponse("api_get_authorizer_info", body, &out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -284,6 +284,7 @@ type HTTPError struct {
 	Snippet    string // the start of the body, secrets removed
 }
 
+// Error renders "API: HTTP STATUS: SNIPPET".
 func (e *HTTPError) Error() string {
 	s := fmt.Sprintf("%s: HTTP %s", e.API, e.Status)
 	if e.Snippet != "" {
@@ -302,10 +303,12 @@ type TransportError struct {
 	Err      error
 }
 
+// Error renders "API: POST PATH: CAUSE".
 func (e *TransportError) Error() string {
 	return fmt.Sprintf("%s: POST %s: %v", e.API, e.Path, e.Err)
 }
 
+// Unwrap gives the cause, so errors.Is(err, context.Canceled) works.
 func (e *TransportError) Unwrap() error { return e.Err }
 
 // DecodeError is a 200 response whose body is not the JSON the API returns: empty, HTML,
@@ -317,6 +320,7 @@ type DecodeError struct {
 	Snippet   string // the start of the body, secrets removed
 }
 
+// Error renders "API: unusable response: REASON", quoting the body when it is not JSON.
 func (e *DecodeError) Error() string {
 	s := fmt.Sprintf("%s: unusable response: %s", e.API, e.Reason)
 	if e.Snippet != "" {
