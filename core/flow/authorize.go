@@ -86,6 +86,7 @@ func (e *Engine) Session(ctx context.Context, id string) (storage.Session, error
 // WaitSession waits until a session is done or failed. It polls the database, so the code may
 // be captured by any process (the console, `serve` receiving the push…).
 func (e *Engine) WaitSession(ctx context.Context, id string) (storage.Session, error) {
+	delay := 5 * time.Millisecond
 	for {
 		s, err := e.db.Session(ctx, id)
 		if err != nil {
@@ -103,8 +104,9 @@ func (e *Engine) WaitSession(ctx context.Context, id string) (storage.Session, e
 		select {
 		case <-ctx.Done():
 			return s, ctx.Err()
-		case <-time.After(150 * time.Millisecond):
+		case <-time.After(delay):
 		}
+		delay = min(delay*2, 250*time.Millisecond) // quick while an exchange is finishing, gentle after
 	}
 }
 

@@ -60,6 +60,7 @@ type Engine struct {
 	nextSub  int
 	crypters map[string]*wxcrypt.Crypter // by component appid: pushes are checked without touching the database
 	warned   map[string]time.Time        // last stale-ticket warning per platform
+	locks    map[string]*sync.Mutex      // per platform: the lease is per process, this is per goroutine
 	kick     chan struct{}               // wakes the refresher early (a first ticket arrived)
 }
 
@@ -68,7 +69,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{
 		db: cfg.DB, clock: cfg.Clock, hc: cfg.HTTPClient, log: cfg.Logger, holder: cfg.Holder,
 		browser: cfg.OpenBrowser, policy: cfg.Policy.WithDefaults(), leaseTTL: cfg.LeaseTTL, random: cfg.Random,
-		subs: map[int]chan Event{}, crypters: map[string]*wxcrypt.Crypter{}, warned: map[string]time.Time{},
+		subs: map[int]chan Event{}, crypters: map[string]*wxcrypt.Crypter{}, warned: map[string]time.Time{}, locks: map[string]*sync.Mutex{},
 		kick: make(chan struct{}, 1),
 	}
 	if e.clock == nil {
@@ -108,6 +109,19 @@ func (e *Engine) randomID(n int) string {
 		panic(fmt.Sprintf("random source failed: %v", err)) // crypto/rand never fails on Linux
 	}
 	return hex.EncodeToString(b)
+}
+
+// platformLock serialises refresh work of one platform inside this process; the database
+// lease does the same across processes.
+func (e *Engine) platformLock(componentAppID string) *sync.Mutex {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l, ok := e.locks[componentAppID]
+	if !ok {
+		l = &sync.Mutex{}
+		e.locks[componentAppID] = l
+	}
+	return l
 }
 
 // Subscribe returns a channel of events and a function to stop receiving them. A subscriber

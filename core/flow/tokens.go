@@ -52,6 +52,9 @@ func (e *Engine) ComponentToken(ctx context.Context, componentAppID string) (sto
 // waits (up to 30 s) for done to report that the other holder did the work, or for the lease
 // to come free.
 func (e *Engine) underLease(ctx context.Context, componentAppID string, fn func(context.Context) error, done func(context.Context) (bool, error)) error {
+	lock := e.platformLock(componentAppID)
+	lock.Lock()
+	defer lock.Unlock()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ok, err := e.db.AcquireLease(ctx, leaseName(componentAppID), e.holder, e.clock.Now(), e.leaseTTL)
@@ -367,6 +370,9 @@ func (e *Engine) RefreshDue(ctx context.Context, componentAppID string) (Refresh
 		return rep, err
 	}
 	e.checkTicketFreshness(ctx, p)
+	lock := e.platformLock(p.ComponentAppID)
+	lock.Lock()
+	defer lock.Unlock()
 	ok, err := e.db.AcquireLease(ctx, leaseName(p.ComponentAppID), e.holder, e.clock.Now(), e.leaseTTL)
 	if err != nil || !ok {
 		return rep, err
