@@ -61,6 +61,7 @@ type Engine struct {
 	crypters map[string]*wxcrypt.Crypter // by component appid: pushes are checked without touching the database
 	warned   map[string]time.Time        // last stale-ticket warning per platform
 	locks    map[string]*sync.Mutex      // per platform: the lease is per process, this is per goroutine
+	blocked  map[string]block            // per platform: background refresh paused by a platform-wide error
 	kick     chan struct{}               // wakes the refresher early (a first ticket arrived)
 }
 
@@ -69,7 +70,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{
 		db: cfg.DB, clock: cfg.Clock, hc: cfg.HTTPClient, log: cfg.Logger, holder: cfg.Holder,
 		browser: cfg.OpenBrowser, policy: cfg.Policy.WithDefaults(), leaseTTL: cfg.LeaseTTL, random: cfg.Random,
-		subs: map[int]chan Event{}, crypters: map[string]*wxcrypt.Crypter{}, warned: map[string]time.Time{}, locks: map[string]*sync.Mutex{},
+		subs: map[int]chan Event{}, crypters: map[string]*wxcrypt.Crypter{}, warned: map[string]time.Time{}, locks: map[string]*sync.Mutex{}, blocked: map[string]block{},
 		kick: make(chan struct{}, 1),
 	}
 	if e.clock == nil {

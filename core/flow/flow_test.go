@@ -22,9 +22,14 @@ import (
 // simulator's virtual clock, with a ticket already received.
 func start(t *testing.T) (*sandbox.Sandbox, context.Context) {
 	t.Helper()
+	return startWith(t, sandbox.Options{SimClock: true})
+}
+
+func startWith(t *testing.T, opts sandbox.Options) (*sandbox.Sandbox, context.Context) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
-	sb, err := sandbox.Start(ctx, sandbox.Options{SimClock: true})
+	sb, err := sandbox.Start(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,5 +410,53 @@ func TestFaultsSurvived(t *testing.T) {
 		if a.RefreshToken == "" {
 			t.Fatalf("%s lost its refresh token", appid)
 		}
+	}
+}
+
+func TestQuotaExhaustedStopsCalling(t *testing.T) {
+	world := wxsim.DefaultWorld()
+	world.Settings.DailyQuota = map[string]int{"api_authorizer_token": 2}
+	sb, ctx := startWith(t, sandbox.Options{SimClock: true, World: &world})
+	for _, a := range world.Accounts {
+		authorize(t, sb, ctx, a.AppID, flow.AuthOptions{})
+	}
+	sb.Sim.Advance(115 * time.Minute) // every access token is due
+	if err := sb.PushTicket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.Engine.RefreshDue(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	// Two refreshes fit the quota; the others of that pass were already in flight when the
+	// first 45009 came back. After that the refresher stops calling.
+	first := sb.Sim.Stats().Calls["api_authorizer_token"]
+	if first < 3 || first > int64(len(world.Accounts)) {
+		t.Fatalf("first pass made %d calls", first)
+	}
+	for range 4 {
+		sb.Sim.Advance(time.Minute)
+		if _, err := sb.Engine.RefreshDue(ctx, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := sb.Sim.Stats().Calls["api_authorizer_token"]; got != first {
+		t.Fatalf("api_authorizer_token called %d more times after 45009", got-first)
+	}
+	snap, err := sb.Engine.Snapshot(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !snap.Has(flow.SideQuotaExhausted) {
+		t.Fatalf("side states = %v", snap.Side)
+	}
+	evs, _ := sb.Engine.Events(ctx, sb.Platform.ComponentAppID, 50)
+	found := false
+	for _, e := range evs {
+		if e.Code == 45009 && strings.Contains(e.Message, "clear_quota") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("no 45009 event explaining clear_quota")
 	}
 }

@@ -107,6 +107,7 @@ func (e *Engine) mintComponentToken(ctx context.Context, p storage.Platform, pre
 		return err
 	})
 	if err != nil {
+		e.noteFailure(p.ComponentAppID, err)
 		e.emit(ctx, errorEvent(EventError, p.ComponentAppID, "", "api_component_token", err))
 		return storage.ComponentToken{}, err
 	}
@@ -267,6 +268,7 @@ func (e *Engine) refreshAuthorizer(ctx context.Context, p storage.Platform, a st
 		e.emit(ctx, errorEvent(EventRevoked, p.ComponentAppID, a.AppID, "api_authorizer_token", err))
 		return err
 	default:
+		e.noteFailure(p.ComponentAppID, err)
 		e.setStatus(ctx, p, a.AppID, storage.StatusError, err)
 		kind := EventError
 		if code == 45009 {
@@ -353,6 +355,50 @@ func (e *Engine) validComponentToken(ctx context.Context, p storage.Platform) (s
 	return e.mintComponentToken(ctx, p, tok.Version)
 }
 
+// block pauses background refreshing of a platform after an error that retrying cannot fix
+// and that every call would hit again: IP not whitelisted, quota exhausted, bad credentials.
+// Explicit requests (`wxauth token`, refresh now) still go through, so the user can check a fix.
+type block struct {
+	until time.Time
+	code  int
+}
+
+// blockFor says how long a platform-wide error pauses the refresher (0 = not platform-wide).
+func blockFor(now time.Time, code int) time.Time {
+	switch code {
+	case 45009: // the daily quota resets at midnight China time
+		cst := now.In(time.FixedZone("CST", 8*3600))
+		return time.Date(cst.Year(), cst.Month(), cst.Day()+1, 0, 0, 0, 0, cst.Location())
+	case 61004, 40164, 40125, 41004, 61011, 40013:
+		return now.Add(5 * time.Minute)
+	}
+	return time.Time{}
+}
+
+// noteFailure pauses the platform's refresher if err is platform-wide.
+func (e *Engine) noteFailure(componentAppID string, err error) {
+	code := wxapi.ErrCode(err)
+	until := blockFor(e.clock.Now(), code)
+	if until.IsZero() {
+		return
+	}
+	e.mu.Lock()
+	e.blocked[componentAppID] = block{until: until, code: code}
+	e.mu.Unlock()
+}
+
+// pausedUntil reports whether the platform's background refresh is paused.
+func (e *Engine) pausedUntil(componentAppID string) (block, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	b, ok := e.blocked[componentAppID]
+	if ok && !e.clock.Now().Before(b.until) {
+		delete(e.blocked, componentAppID)
+		return b, false
+	}
+	return b, ok
+}
+
 // RefreshReport says what one refresher pass did.
 type RefreshReport struct {
 	Leader           bool // this process holds the lease
@@ -378,6 +424,10 @@ func (e *Engine) RefreshDue(ctx context.Context, componentAppID string) (Refresh
 		return rep, err
 	}
 	rep.Leader = true
+	if b, paused := e.pausedUntil(p.ComponentAppID); paused {
+		e.log.Info("refresher paused", "component_appid", p.ComponentAppID, "code", b.code, "until", b.until)
+		return rep, nil
+	}
 	now := e.clock.Now()
 	tok, err := e.db.ComponentToken(ctx, p.ComponentAppID)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && e.policy.Due(now, "component/"+p.ComponentAppID, tok.ExpiresAt)) {
@@ -414,6 +464,10 @@ func (e *Engine) RefreshDue(ctx context.Context, componentAppID string) (Refresh
 	}
 	var refreshed, failed atomic.Int64
 	refresh.ForEach(ctx, e.policy.Parallel, due, func(ctx context.Context, a storage.Authorizer) {
+		if _, paused := e.pausedUntil(p.ComponentAppID); paused {
+			failed.Add(1) // a platform-wide error hit an earlier authorizer of this pass
+			return
+		}
 		if err := e.refreshAuthorizer(ctx, p, a); err != nil {
 			failed.Add(1)
 		} else {

@@ -37,6 +37,8 @@ type Options struct {
 	// SimClock makes the engine tell time by the simulator's virtual clock, so advancing it
 	// (POST /sim/clock) moves both sides: tests and soaks run hours in seconds.
 	SimClock bool
+	// World replaces the simulator's built-in sandbox world (its first platform is used).
+	World *wxsim.World
 }
 
 // Sandbox is a running simulator + engine + listener.
@@ -69,6 +71,9 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 	}()
 
 	world := wxsim.DefaultWorld()
+	if opts.World != nil {
+		world = *opts.World
+	}
 	sim, err := wxsim.New(world, wxsim.Options{Logger: logger.With("component", "sim")})
 	if err != nil {
 		return nil, fmt.Errorf("simulator: %w", err)
