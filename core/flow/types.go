@@ -54,6 +54,7 @@ const (
 	EventRefreshRecovered   EventKind = "refresh_token_recovered"
 	EventNeedsReauth        EventKind = "needs_reauthorization"
 	EventQuota              EventKind = "quota_exhausted"
+	EventQuotaCleared       EventKind = "quota_cleared"
 	EventError              EventKind = "error"
 )
 
