@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"wxauth/core/flow"
+)
+
+func (a *app) serveCmd() *cobra.Command {
+	var listen string
+	var interval time.Duration
+	cmd := &cobra.Command{
+		Use:   "serve [--listen ADDR] [--interval 15s]",
+		Short: "Run the listener and the refresher for every platform until SIGINT/SIGTERM",
+		Long: `Run the daemon: one HTTP listener per distinct listen address of the platforms in the database
+(the 授权事件接收URL /wechat/events, the launch page and the redirect capture), and the refresher,
+which renews tickets' tokens and every authorizer's token ahead of expiry.
+
+Any number of serve, console and token processes may share one database: a lease in the database
+makes exactly one of them refresh each platform, and another takes over if it stops. An
+` + "`authorized`" + ` push alone is enough for serve to exchange the code and store the authorizer.
+
+stdout gets one line per bound address ("serve: listening on http://ADDR"); events go to stderr
+(as JSON lines with --json). Exits 0 on SIGINT or SIGTERM, 1 if a listener fails.`,
+		Example: `  wxauth serve
+  wxauth serve --listen 0.0.0.0:8765          # behind a reverse proxy on another host
+  systemd: ExecStart=/usr/local/bin/wxauth serve --db /var/lib/wxauth/wxauth.db`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if interval <= 0 {
+				return usageErr("--interval must be positive, got %s", interval)
+			}
+			eng, closeEng, err := a.openEngine(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer closeEng()
+			// Cancelled (and everything below waited for) before the database closes.
+			ctx, cancel := context.WithCancel(cmd.Context())
+			var running sync.WaitGroup
+			defer func() { cancel(); running.Wait() }()
+
+			ps, err := eng.Platforms(ctx)
+			if err != nil {
+				return engineErr(err)
+			}
+			if len(ps) == 0 {
+				return withCode(ExitWaiting, fmt.Errorf("no platform is configured\n  what to do: add one with `wxauth platform add`, or try `wxauth demo`"))
+			}
+			var addrs []string
+			seen := map[string]bool{}
+			for _, p := range ps {
+				addr := p.ListenAddr
+				if listen != "" {
+					addr = listen
+				}
+				if !seen[addr] {
+					seen[addr] = true
+					addrs = append(addrs, addr)
+				}
+			}
+
+			events, unsubscribe := eng.Subscribe(64)
+			running.Add(1)
+			go func() {
+				defer running.Done()
+				a.printEvents(events)
+			}()
+			defer unsubscribe() // runs first: closes the channel so printEvents returns
+
+			failed := make(chan error, len(addrs))
+			for _, addr := range addrs {
+				bound, done, err := eng.Listen(ctx, addr)
+				if err != nil {
+					return withCode(ExitFailure, err)
+				}
+				fmt.Fprintf(a.out, "serve: listening on http://%s\n", bound)
+				running.Add(1)
+				go func() {
+					defer running.Done()
+					if err := <-done; err != nil { // nil after a clean shutdown
+						failed <- fmt.Errorf("listener %s: %w", bound, err)
+					}
+				}()
+			}
+			running.Add(1)
+			go func() {
+				defer running.Done()
+				eng.RunRefresher(ctx, interval) // hands its leases over before returning
+			}()
+			select {
+			case <-ctx.Done():
+				fmt.Fprintln(a.err, "serve: stopping")
+				return nil
+			case err := <-failed:
+				return withCode(ExitFailure, err)
+			}
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&listen, "listen", "", "bind this address for every platform instead of each platform's own")
+	f.DurationVar(&interval, "interval", 15*time.Second, "how often the refresher looks for credentials due for renewal")
+	return cmd
+}
+
+// printEvents writes engine events to stderr until the channel closes: the daemon's log for
+// whoever watches it (secrets never appear in events).
+func (a *app) printEvents(events <-chan flow.Event) {
+	enc := json.NewEncoder(a.err)
+	for ev := range events {
+		if a.g.json {
+			_ = enc.Encode(map[string]any{"at": ev.At.Format(time.RFC3339), "level": ev.Level, "kind": ev.Kind,
+				"component_appid": ev.ComponentAppID, "authorizer_appid": ev.AuthorizerAppID, "code": ev.Code,
+				"message": ev.Message, "remedy": ev.Remedy})
+			continue
+		}
+		line := fmt.Sprintf("%s %-5s %s %s", ev.At.Format("15:04:05"), ev.Level, ev.ComponentAppID, ev.Message)
+		if ev.Remedy != "" {
+			line += " — " + ev.Remedy
+		}
+		fmt.Fprintln(a.err, line)
+	}
+}

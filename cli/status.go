@@ -1,0 +1,309 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"wxauth/core/flow"
+	"wxauth/storage"
+)
+
+func (a *app) statusCmd() *cobra.Command {
+	var nEvents int
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show where each platform stands: state, ticket, tokens, authorizers, recent events",
+		Long: `Show, for every platform (or the one chosen with --platform): its state in the flow
+(NeedConfig → AwaitTicket → TicketReady → ComponentToken → Authorizing → Authorized), side states
+(TicketStale, IPNotWhitelisted, QuotaExhausted, NeedsReauthorization) with what to do about them,
+the ticket's age, the component token's expiry, how many authorizers are healthy, today's API
+calls and the last few events. Read-only: nothing is refreshed.`,
+		Example: `  wxauth status
+  wxauth status --json | jq '.platforms[] | {component_appid, state, side_states}'
+  watch -n 10 wxauth status --events 3`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			eng, closeEng, err := a.openEngine(ctx)
+			if err != nil {
+				return err
+			}
+			defer closeEng()
+			var ids []string
+			if a.g.platform != "" {
+				p, err := a.platformFor(ctx, eng)
+				if err != nil {
+					return err
+				}
+				ids = []string{p.ComponentAppID}
+			} else {
+				ps, err := eng.Platforms(ctx)
+				if err != nil {
+					return engineErr(err)
+				}
+				for _, p := range ps {
+					ids = append(ids, p.ComponentAppID)
+				}
+			}
+			out := statusJSON{Now: eng.Now().Format(time.RFC3339), Platforms: []platformStatus{}}
+			for _, id := range ids {
+				ps, err := a.platformStatus(ctx, eng, id, nEvents)
+				if err != nil {
+					return engineErr(err)
+				}
+				out.Platforms = append(out.Platforms, ps)
+			}
+			if a.g.json {
+				return jsonOut(a.out, out)
+			}
+			if len(ids) == 0 {
+				fmt.Fprintf(a.out, "%s: no platform is configured\n  next: add one with `wxauth platform add`, or try the sandbox with `wxauth demo`\n", flow.StateNeedConfig)
+				return nil
+			}
+			for i, ps := range out.Platforms {
+				if i > 0 {
+					fmt.Fprintln(a.out)
+				}
+				writeStatus(a.out, eng.Now(), ps)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&nEvents, "events", 5, "how many recent events to show per platform")
+	return cmd
+}
+
+type statusJSON struct {
+	Now       string           `json:"now"`
+	Platforms []platformStatus `json:"platforms"`
+}
+
+type platformStatus struct {
+	ComponentAppID string         `json:"component_appid"`
+	PublicURL      string         `json:"public_url"`
+	ListenAddr     string         `json:"listen_addr"`
+	State          string         `json:"state"`
+	SideStates     []sideState    `json:"side_states"`
+	NextStep       string         `json:"next_step,omitempty"`
+	Ticket         *ticketStatus  `json:"ticket"`
+	LastPushAt     any            `json:"last_push_at"`
+	ComponentToken *tokenStatus   `json:"component_token"`
+	Session        *sessionStatus `json:"session"`
+	Authorizers    countStatus    `json:"authorizers"`
+	CallsToday     map[string]int `json:"calls_today"`
+	Events         []eventStatus  `json:"events"`
+
+	ticketExpires time.Time
+	lastPush      time.Time
+	tokenExpires  time.Time
+	renewAt       time.Time
+	ticketAt      time.Time
+	session       *storage.Session
+	events        []storage.Event
+}
+
+type sideState struct {
+	State  string `json:"state"`
+	Remedy string `json:"remedy"`
+}
+
+type ticketStatus struct {
+	ReceivedAt string `json:"received_at"`
+	AgeSeconds int64  `json:"age_seconds"`
+	ExpiresAt  string `json:"expires_at"`
+	Source     string `json:"source"`
+}
+
+type tokenStatus struct {
+	ExpiresAt        string `json:"expires_at"`
+	ExpiresInSeconds int64  `json:"expires_in_seconds"`
+	RenewAt          string `json:"renew_at"`
+}
+
+type sessionStatus struct {
+	State            string `json:"state"`
+	CreatedAt        string `json:"created_at"`
+	PreAuthExpiresAt any    `json:"pre_auth_expires_at"`
+	CodeSource       string `json:"code_source,omitempty"`
+	AuthorizerAppID  string `json:"authorizer_appid,omitempty"`
+	Error            string `json:"error,omitempty"`
+}
+
+type countStatus struct {
+	Healthy int `json:"healthy"`
+	Total   int `json:"total"`
+}
+
+type eventStatus struct {
+	At              string `json:"at"`
+	Level           string `json:"level"`
+	Kind            string `json:"kind"`
+	Code            int    `json:"code,omitempty"`
+	AuthorizerAppID string `json:"authorizer_appid,omitempty"`
+	Message         string `json:"message"`
+}
+
+func (a *app) platformStatus(ctx context.Context, eng *flow.Engine, id string, nEvents int) (platformStatus, error) {
+	snap, err := eng.Snapshot(ctx, id)
+	if err != nil {
+		return platformStatus{}, err
+	}
+	p := snap.Platform
+	ps := platformStatus{ComponentAppID: p.ComponentAppID, PublicURL: p.PublicURL, ListenAddr: p.ListenAddr,
+		State: string(snap.State), SideStates: []sideState{}, LastPushAt: timeJSON(snap.LastPushAt),
+		Authorizers: countStatus{Healthy: snap.Healthy, Total: len(snap.Authorizers)},
+		CallsToday:  snap.CallsToday, Events: []eventStatus{}, lastPush: snap.LastPushAt, session: snap.Session}
+	if ps.CallsToday == nil {
+		ps.CallsToday = map[string]int{}
+	}
+	for _, s := range snap.Side {
+		ps.SideStates = append(ps.SideStates, sideState{State: string(s), Remedy: sideRemedy(s, snap)})
+	}
+	ps.NextStep = nextStep(snap)
+	if t := snap.Ticket; t != nil {
+		ps.Ticket = &ticketStatus{ReceivedAt: t.ReceivedAt.Format(time.RFC3339), AgeSeconds: int64(snap.Now.Sub(t.ReceivedAt) / time.Second),
+			ExpiresAt: snap.TicketExpiresAt.Format(time.RFC3339), Source: t.Source}
+		ps.ticketAt, ps.ticketExpires = t.ReceivedAt, snap.TicketExpiresAt
+	}
+	if t := snap.ComponentToken; t != nil {
+		ps.ComponentToken = &tokenStatus{ExpiresAt: t.ExpiresAt.Format(time.RFC3339),
+			ExpiresInSeconds: int64(t.ExpiresAt.Sub(snap.Now) / time.Second), RenewAt: snap.NextRefreshAt.Format(time.RFC3339)}
+		ps.tokenExpires, ps.renewAt = t.ExpiresAt, snap.NextRefreshAt
+	}
+	if s := snap.Session; s != nil {
+		ps.Session = &sessionStatus{State: s.State, CreatedAt: s.CreatedAt.Format(time.RFC3339), PreAuthExpiresAt: timeJSON(s.PreAuthExpiresAt),
+			CodeSource: s.CodeSource, AuthorizerAppID: s.AuthorizerAppID, Error: s.Error}
+	}
+	if nEvents > 0 {
+		evs, err := eng.Events(ctx, p.ComponentAppID, nEvents)
+		if err != nil {
+			return ps, err
+		}
+		ps.events = evs
+		for _, ev := range evs {
+			ps.Events = append(ps.Events, eventStatus{At: ev.At.Format(time.RFC3339), Level: ev.Level, Kind: ev.Kind,
+				Code: ev.Code, AuthorizerAppID: ev.AuthorizerAppID, Message: ev.Message})
+		}
+	}
+	return ps, nil
+}
+
+// sideRemedy says what to do about a side state.
+func sideRemedy(s flow.State, snap flow.Snapshot) string {
+	url := snap.Platform.PublicURL + "/wechat/events"
+	switch s {
+	case flow.SideTicketStale:
+		return fmt.Sprintf("no ticket push for %s (WeChat pushes every 10 minutes): check that %s reaches `wxauth serve` and answers success, then `wxauth ticket push`",
+			roundDur(snap.Now.Sub(snap.LastPushAt)), url)
+	case flow.SideIPNotWhitelisted:
+		return "WeChat refused this machine's IP (61004/40164): add the IP shown in the event below to 白名单IP地址列表 of this platform (开发资料)"
+	case flow.SideQuotaExhausted:
+		return "a daily API quota is used up (45009): calls resume tomorrow, or reset it once with clear_quota on the open platform"
+	case flow.SideNeedsReauth:
+		var ids []string
+		for _, au := range snap.Authorizers {
+			if au.Status == storage.StatusNeedsReauth {
+				ids = append(ids, au.AppID)
+			}
+		}
+		slices.Sort(ids)
+		return "the merchant must authorize again: " + strings.Join(ids, ", ") + " (`wxauth authorize --biz-appid APPID`)"
+	}
+	return ""
+}
+
+// nextStep is the usual next move from a main state.
+func nextStep(snap flow.Snapshot) string {
+	switch snap.State {
+	case flow.StateAwaitTicket:
+		return "waiting for the first ticket: run `wxauth serve` where " + snap.Platform.PublicURL + "/wechat/events reaches it, then `wxauth ticket push`"
+	case flow.StateTicketReady:
+		return "`wxauth token` mints the component token (or `wxauth serve` does it)"
+	case flow.StateComponentToken:
+		return "onboard an account with `wxauth authorize`"
+	case flow.StateAuthorizing:
+		return "waiting for the merchant to approve; a pasted redirect URL finishes it too: `wxauth authorize --code URL`"
+	}
+	return ""
+}
+
+func writeStatus(w io.Writer, now time.Time, ps platformStatus) {
+	side := ""
+	if len(ps.SideStates) > 0 {
+		names := make([]string, len(ps.SideStates))
+		for i, s := range ps.SideStates {
+			names[i] = s.State
+		}
+		side = "  [" + strings.Join(names, ", ") + "]"
+	}
+	fmt.Fprintf(w, "platform %s  %s%s\n", ps.ComponentAppID, ps.State, side)
+	for _, s := range ps.SideStates {
+		fmt.Fprintf(w, "  ! %s: %s\n", s.State, s.Remedy)
+	}
+	row := func(label, format string, args ...any) {
+		fmt.Fprintf(w, "  %-16s %s\n", label, fmt.Sprintf(format, args...))
+	}
+	row("listener", "%s, public at %s", ps.ListenAddr, ps.PublicURL)
+	if ps.Ticket != nil {
+		row("ticket", "received %s (%s), valid %s, last push %s", agoText(now, ps.ticketAt), ps.Ticket.Source,
+			strings.TrimPrefix(untilText(now, ps.ticketExpires), "in ")+" more", agoText(now, ps.lastPush))
+	} else {
+		row("ticket", "none yet")
+	}
+	if ps.ComponentToken != nil {
+		row("component token", "expires %s, renewal %s", untilText(now, ps.tokenExpires), untilText(now, ps.renewAt))
+	} else {
+		row("component token", "none")
+	}
+	if s := ps.session; s != nil {
+		desc := s.State
+		switch s.State {
+		case storage.SessionPending:
+			desc += ", pre_auth_code " + untilText(now, s.PreAuthExpiresAt)
+		case storage.SessionDone:
+			desc += " " + agoText(now, s.FinishedAt) + " via " + s.CodeSource + ": " + s.AuthorizerAppID
+		case storage.SessionFailed:
+			desc += ": " + s.Error
+		}
+		row("last session", "%s", desc)
+	}
+	row("authorizers", "%d/%d healthy", ps.Authorizers.Healthy, ps.Authorizers.Total)
+	if len(ps.CallsToday) > 0 {
+		apis := make([]string, 0, len(ps.CallsToday))
+		for api := range ps.CallsToday {
+			apis = append(apis, api)
+		}
+		slices.Sort(apis)
+		parts := make([]string, len(apis))
+		for i, api := range apis {
+			parts[i] = fmt.Sprintf("%s %d", api, ps.CallsToday[api])
+		}
+		row("API calls today", "%s", strings.Join(parts, ", "))
+	} else {
+		row("API calls today", "none")
+	}
+	if ps.NextStep != "" {
+		row("next", "%s", ps.NextStep)
+	}
+	if len(ps.events) > 0 {
+		fmt.Fprintln(w, "  recent events")
+		for _, ev := range ps.events {
+			who := ""
+			if ev.AuthorizerAppID != "" {
+				who = " " + ev.AuthorizerAppID
+			}
+			// The engine stores "message — remedy"; the remedy reads best on its own line.
+			msg, remedy, _ := strings.Cut(ev.Message, " — ")
+			fmt.Fprintf(w, "    %s %-5s %s%s: %s\n", ev.At.Format("01-02 15:04:05"), ev.Level, ev.Kind, who, msg)
+			if remedy != "" {
+				fmt.Fprintf(w, "      → %s\n", remedy)
+			}
+		}
+	}
+}

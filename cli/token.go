@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/spf13/cobra"
+)
+
+var appidArgRE = regexp.MustCompile(`^wx[0-9a-f]{16}$`)
+
+func (a *app) tokenCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "token [component|AUTHORIZER_APPID]",
+		Short: "Print a valid access token (component token by default), refreshing it if needed",
+		Long: `Print a valid token and a newline, nothing else: the component_access_token ("component", the
+default) or an authorizer's authorizer_access_token. A token about to expire is renewed first,
+under the database lease, so this never competes with a running ` + "`wxauth serve`" + `: there is
+one refresher per platform however many processes ask.
+
+Exit status 3 means only you can fix it (no ticket yet, the merchant must authorize again, IP
+not whitelisted); the explanation and what to do are on stderr.`,
+		Example: `  curl "https://api.weixin.qq.com/cgi-bin/component/api_get_authorizer_list?component_access_token=$(wxauth token)" ...
+  curl "https://api.weixin.qq.com/wxa/get_category?access_token=$(wxauth token wxba5fad812f8e6fb9)"
+  wxauth token wxba5fad812f8e6fb9 --json   # {"token":"…","expires_at":"2025-05-17T14:30:00+08:00"}`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			target := "component"
+			if len(args) == 1 {
+				target = args[0]
+			}
+			if target != "component" && !appidArgRE.MatchString(target) {
+				return usageErr("%q is neither \"component\" nor an authorizer appid (wx followed by 16 lowercase hex digits)", target)
+			}
+			ctx := cmd.Context()
+			eng, closeEng, err := a.openEngine(ctx)
+			if err != nil {
+				return err
+			}
+			defer closeEng()
+			p, err := a.platformFor(ctx, eng)
+			if err != nil {
+				return err
+			}
+			var tok jsonToken
+			if target == "component" {
+				t, err := eng.ComponentToken(ctx, p.ComponentAppID)
+				if err != nil {
+					return engineErr(err)
+				}
+				tok = jsonToken{Token: t.Token, ExpiresAt: timeJSON(t.ExpiresAt)}
+			} else {
+				au, err := eng.AuthorizerToken(ctx, p.ComponentAppID, target)
+				if err != nil {
+					return engineErr(err)
+				}
+				tok = jsonToken{Token: au.AccessToken, ExpiresAt: timeJSON(au.AccessExpiresAt)}
+			}
+			if a.g.json {
+				return jsonOut(a.out, tok)
+			}
+			_, err = fmt.Fprintln(a.out, tok.Token)
+			return withCode(ExitFailure, err)
+		},
+	}
+}
+
+type jsonToken struct {
+	Token     string `json:"token"`
+	ExpiresAt any    `json:"expires_at"`
+}
