@@ -183,7 +183,9 @@ func DecodeResponse(api string, body []byte, out any) error {
 
 // decodeResponse is DecodeResponse with the call's secrets, cut out of any error text.
 func decodeResponse(api string, body []byte, out any, secrets []string) error {
-	trimmed := bytes.TrimSpace(body)
+	// JSON's own whitespace only: bytes.TrimSpace would also drop \v, \f and U+0085, which
+	// make a body invalid JSON (found by FuzzDecodeResponse: "{}\v" was accepted).
+	trimmed := bytes.Trim(body, " \t\r\n")
 	if reason, truncated := notJSONObject(trimmed); reason != "" {
 		return &DecodeError{API: api, Reason: reason, Truncated: truncated, Snippet: snippet(trimmed, secrets)}
 	}
