@@ -40,12 +40,20 @@ type Config struct {
 	// Capture finishes a session with the code from the redirect and names the new authorizer.
 	Capture func(ctx context.Context, sessionID, code string) (authorizer string, err error)
 	Logger  *slog.Logger
+	// Now is the listener's clock for the replay window and the rejection log budget; nil is
+	// time.Now. It is real time on purpose: WeChat's retries happen in real seconds.
+	Now func() time.Time
+	// ReplayWindow is how long a stored push is remembered so that an exact replay is
+	// acknowledged without being acted on again (default 10 min, negative disables).
+	ReplayWindow time.Duration
 }
 
 // Server is the listener's HTTP handler.
 type Server struct {
-	cfg Config
-	mux *http.ServeMux
+	cfg     Config
+	mux     *http.ServeMux
+	replays *replays
+	rejects *rejectBudget
 }
 
 // New builds the handler.
@@ -56,7 +64,14 @@ func New(cfg Config) *Server {
 	if cfg.Reject == nil {
 		cfg.Reject = func(context.Context, string, string, int) {}
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.ReplayWindow == 0 {
+		cfg.ReplayWindow = DefaultReplayWindow
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), replays: newReplays(cfg.ReplayWindow, maxReplays),
+		rejects: &rejectBudget{perSecond: rejectsLoggedPerSecond}}
 	s.mux.HandleFunc("POST /wechat/events", s.events)
 	s.mux.HandleFunc("GET /wechat/auth/start", s.start)
 	s.mux.HandleFunc("GET /wechat/auth/callback", s.callback)
@@ -85,8 +100,16 @@ func NewHTTPServer(h http.Handler) *http.Server {
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	reject := func(status int, appid, reason string, code int) {
-		s.cfg.Logger.Warn("push rejected", "reason", reason, "component_appid", appid, "remote", remoteIP(r))
-		s.cfg.Reject(ctx, appid, reason, code)
+		// A flood of forged pushes must not become a flood of log lines and console events:
+		// a few per second are reported, the rest counted in the next report.
+		if ok, suppressed := s.rejects.allow(s.cfg.Now()); ok {
+			note := reason
+			if suppressed > 0 {
+				note = fmt.Sprintf("%s (and %d more rejected pushes not reported)", reason, suppressed)
+			}
+			s.cfg.Logger.Warn("push rejected", "reason", note, "component_appid", appid, "remote", remoteIP(r))
+			s.cfg.Reject(ctx, appid, note, code)
+		}
 		http.Error(w, reason, status)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxPushBytes))
@@ -124,12 +147,34 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		reject(http.StatusBadRequest, env.AppID, "inner AppId "+m.AppID+" differs from the envelope's", 0)
 		return
 	}
+	// An exact replay (same platform and msg_signature, which covers the timestamp, the nonce
+	// and the ciphertext) of a push already stored is acknowledged without acting on it again:
+	// WeChat may retry a push whose answer it did not see, and a captured push replayed by
+	// someone else must not re-run its effect. Concurrent copies wait for the first one.
+	key := env.AppID + "|" + q.MsgSignature
+	first, done := s.replays.claim(ctx, key, s.cfg.Now())
+	if !first {
+		if done {
+			s.cfg.Logger.Info("duplicate push acknowledged", "component_appid", env.AppID, "info_type", m.InfoType, "remote", remoteIP(r))
+			s.success(w)
+			return
+		}
+		// The request went away while the first copy was still being handled.
+		http.Error(w, "push not stored: "+ctx.Err().Error(), http.StatusServiceUnavailable)
+		return
+	}
 	if err := s.cfg.Push(ctx, env.AppID, m); err != nil {
+		s.replays.finish(key, false, s.cfg.Now())
 		// Not `success`: WeChat will retry, and nothing was half-stored.
 		s.cfg.Logger.Error("push not stored", "component_appid", env.AppID, "info_type", m.InfoType, "err", err)
 		http.Error(w, "push not stored: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
+	s.replays.finish(key, true, s.cfg.Now())
+	s.success(w)
+}
+
+func (s *Server) success(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	io.WriteString(w, "success")
 }
