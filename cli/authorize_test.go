@@ -314,3 +314,41 @@ func assertRFC3339(t *testing.T, v any) {
 		t.Errorf("time %q is not RFC 3339", s)
 	}
 }
+
+// TestAuthorizePasteOnTerminal: while authorize waits, an address pasted on the terminal
+// finishes the authorization; a paste that is not one gets a note and another chance. The
+// push and the redirect cannot arrive here (the event URL is dead, no browser follows).
+func TestAuthorizePasteOnTerminal(t *testing.T) {
+	e := newSimEnv(t)
+	if err := e.sim.SetPlatformURLs(sandboxAppID, "http://"+freeAddr(t)+"/wechat/events", e.addr); err != nil {
+		t.Fatal(err)
+	}
+	wxOK(t, e.db, "ticket", "set", e.sim.CurrentTicket(sandboxAppID))
+	master, slave := openPTY(t)
+	go io.Copy(io.Discard, master)
+	auth := startWXOn(t, e.db, slave, "authorize", "--no-browser", "--json", "--timeout", "30s")
+	waitFor(t, 10*time.Second, "the paste prompt", func() bool { return strings.Contains(auth.err.String(), "or paste the address") })
+	if _, err := master.WriteString(e.public + "/wechat/auth/start?session=nope\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the note on a wrong paste", func() bool { return strings.Contains(auth.err.String(), "Paste again") })
+	res := e.approve(t, latestSession(t, e.db), coffeeAppID, true)
+	// Terminals and chat clients break long lines; the code survives it.
+	long := res.RedirectURL
+	if _, err := master.WriteString(long[:40] + " " + long[40:] + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	if code := auth.wait(t, 20*time.Second); code != 0 {
+		t.Fatalf("authorize exit %d\nstderr: %s", code, auth.err.String())
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(auth.out.String()), &got); err != nil {
+		t.Fatalf("%v\n%s", err, auth.out.String())
+	}
+	if got["authorizer_appid"] != coffeeAppID || got["source"] != "paste" {
+		t.Errorf("authorize: %v", got)
+	}
+	if s := latestSession(t, e.db); s.State != storage.SessionDone || s.CodeSource != "paste" {
+		t.Errorf("the waiting session was not the one finished: %+v", s)
+	}
+}

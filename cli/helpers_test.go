@@ -4,16 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"wxauth/cli"
 	"wxauth/core/wxsim"
@@ -300,4 +304,50 @@ func (e *simEnv) storage(t *testing.T) *storage.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// openPTY opens a pseudo-terminal pair, so commands see a real terminal on stdin (hidden
+// prompts, pasting). The test is skipped where there are no ptys.
+func openPTY(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals here: %v", err)
+	}
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		m.Close()
+		t.Skipf("unlockpt: %v", err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		m.Close()
+		t.Skipf("ptsname: %v", err)
+	}
+	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		m.Close()
+		t.Skipf("opening the pty: %v", err)
+	}
+	t.Cleanup(func() { s.Close(); m.Close() })
+	return m, s
+}
+
+// echoOff reports whether the terminal has echo turned off (a hidden prompt is reading).
+func echoOff(t *testing.T, tty *os.File) bool {
+	t.Helper()
+	tio, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tio.Lflag&unix.ECHO == 0
+}
+
+// startWXOn is startWX with stdin being f (a terminal).
+func startWXOn(t *testing.T, db string, f *os.File, args ...string) *background {
+	t.Helper()
+	b := &background{out: &syncBuffer{}, err: &syncBuffer{}, done: make(chan int, 1)}
+	go func() {
+		b.done <- cli.Main(append([]string{"--db", db}, args...), f, b.out, b.err)
+	}()
+	return b
 }

@@ -2,9 +2,11 @@ package cli_test
 
 import (
 	"encoding/json"
+	"io"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // validAdd is a complete `platform add` whose values pass validation (secret aside).
@@ -181,5 +183,51 @@ func TestPlatformRemove(t *testing.T) {
 	}
 	if r := wx(t, db, "", "platform", "show"); r.code != 3 || !strings.Contains(r.err, "platform add") {
 		t.Errorf("show with none configured: exit %d, stderr %s", r.code, r.err)
+	}
+}
+
+// TestPlatformAddPrompts: on a terminal, missing values are prompted for; the Token, the
+// EncodingAESKey and the AppSecret are read with echo off, so they never appear on screen.
+func TestPlatformAddPrompts(t *testing.T) {
+	t.Setenv("WXAUTH_APPSECRET", "")
+	master, slave := openPTY(t)
+	var screen syncBuffer // what the terminal shows: the echo of what is typed
+	go io.Copy(&screen, master)
+	db := tempDB(t)
+	add := startWXOn(t, db, slave, "platform", "add", "--listen", "127.0.0.1:9999")
+	answers := []struct {
+		prompt, value string
+		hidden        bool
+	}{
+		{"AppID (开发资料): ", sandboxAppID, false},
+		{"Token (消息校验Token): ", sandboxToken, true},
+		{"EncodingAESKey (消息加解密Key): ", sandboxAESKey, true},
+		{"授权发起页域名 (host, e.g. auth.example.com): ", "auth.example.com", false},
+		{"AppSecret (开发资料, input hidden): ", sandboxSecret, true},
+	}
+	for _, a := range answers {
+		waitFor(t, 5*time.Second, "the prompt "+a.prompt, func() bool {
+			return strings.HasSuffix(add.err.String(), a.prompt) && (!a.hidden || echoOff(t, slave))
+		})
+		if _, err := master.WriteString(a.value + "\n"); err != nil {
+			t.Fatal(err)
+		}
+		if !a.hidden {
+			waitFor(t, 5*time.Second, "the echo of "+a.value, func() bool { return strings.Contains(screen.String(), a.value) })
+		}
+	}
+	if code := add.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("platform add on a terminal: exit %d\nstderr: %s", code, add.err.String())
+	}
+	for _, secret := range []string{sandboxToken, sandboxAESKey, sandboxSecret} {
+		if strings.Contains(screen.String()+add.out.String()+add.err.String(), secret) {
+			t.Errorf("secret %.6s… was shown", secret)
+		}
+	}
+	var p map[string]any
+	wxJSON(t, db, &p, "platform", "show", "--reveal")
+	if p["appsecret"] != sandboxSecret || p["token"] != sandboxToken || p["encoding_aes_key"] != sandboxAESKey ||
+		p["auth_domain"] != "auth.example.com" || p["listen_addr"] != "127.0.0.1:9999" {
+		t.Errorf("stored platform: %v", p)
 	}
 }
