@@ -40,7 +40,7 @@ type cliResult struct {
 
 // wx runs wxauth on database db with stdin and args, as a separate process would: cli.Main
 // opens and closes the database itself.
-func wx(t *testing.T, db, stdin string, args ...string) cliResult {
+func wx(t testing.TB, db, stdin string, args ...string) cliResult {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	code := cli.Main(append([]string{"--db", db}, args...), strings.NewReader(stdin), &out, &errOut)
@@ -48,7 +48,7 @@ func wx(t *testing.T, db, stdin string, args ...string) cliResult {
 }
 
 // wxOK is wx that fails the test unless the exit code is 0.
-func wxOK(t *testing.T, db string, args ...string) cliResult {
+func wxOK(t testing.TB, db string, args ...string) cliResult {
 	t.Helper()
 	r := wx(t, db, "", args...)
 	if r.code != 0 {
@@ -58,7 +58,7 @@ func wxOK(t *testing.T, db string, args ...string) cliResult {
 }
 
 // wxJSON runs a command with --json and decodes its stdout into v.
-func wxJSON(t *testing.T, db string, v any, args ...string) {
+func wxJSON(t testing.TB, db string, v any, args ...string) {
 	t.Helper()
 	r := wxOK(t, db, append(args, "--json")...)
 	if err := json.Unmarshal([]byte(r.out), v); err != nil {
@@ -66,13 +66,13 @@ func wxJSON(t *testing.T, db string, v any, args ...string) {
 	}
 }
 
-func tempDB(t *testing.T) string {
+func tempDB(t testing.TB) string {
 	t.Helper()
 	return filepath.Join(t.TempDir(), "wxauth.db")
 }
 
 // freeAddr returns a loopback address nothing listens on (bound and released at once).
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -93,7 +93,7 @@ type simEnv struct {
 	public string // http://addr
 }
 
-func newSimEnv(t *testing.T) *simEnv {
+func newSimEnv(t testing.TB) *simEnv {
 	t.Helper()
 	sim, err := wxsim.New(wxsim.DefaultWorld(), wxsim.Options{})
 	if err != nil {
@@ -137,7 +137,7 @@ type background struct {
 	done     chan int
 }
 
-func startWX(t *testing.T, db, stdin string, args ...string) *background {
+func startWX(t testing.TB, db, stdin string, args ...string) *background {
 	t.Helper()
 	b := &background{out: &syncBuffer{}, err: &syncBuffer{}, done: make(chan int, 1)}
 	go func() {
@@ -147,7 +147,7 @@ func startWX(t *testing.T, db, stdin string, args ...string) *background {
 }
 
 // wait returns the exit code, failing the test after timeout.
-func (b *background) wait(t *testing.T, timeout time.Duration) int {
+func (b *background) wait(t testing.TB, timeout time.Duration) int {
 	t.Helper()
 	select {
 	case code := <-b.done:
@@ -163,7 +163,7 @@ func (b *background) wait(t *testing.T, timeout time.Duration) int {
 // bound. Stopping it sends SIGTERM to this process, which cli.Main turns into cancelling
 // serve's context, as a real SIGTERM would; it is sent only while serve is still running (so
 // the signal is caught), and serve tests are never parallel, so no other cli.Main sees it.
-func startServe(t *testing.T, db string, args ...string) (b *background, stop func() int) {
+func startServe(t testing.TB, db string, args ...string) (b *background, stop func() int) {
 	t.Helper()
 	b = startWX(t, db, "", append([]string{"serve", "--interval", "200ms"}, args...)...)
 	waitFor(t, 10*time.Second, "serve to listen", func() bool {
@@ -199,7 +199,7 @@ func startServe(t *testing.T, db string, args ...string) (b *background, stop fu
 }
 
 // waitFor polls cond until it holds, failing the test after timeout.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -212,7 +212,7 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 
 // latestSession reads the newest authorization session straight from the database, as a
 // merchant's browser would learn the pre_auth_code from the authorization page.
-func latestSession(t *testing.T, db string) storage.Session {
+func latestSession(t testing.TB, db string) storage.Session {
 	t.Helper()
 	ctx := context.Background()
 	sdb, err := storage.Open(ctx, db)
@@ -229,7 +229,7 @@ func latestSession(t *testing.T, db string) storage.Session {
 
 // startSession runs `authorize` just long enough to create a session (it times out, exit 3)
 // and returns that session.
-func startSession(t *testing.T, db string) storage.Session {
+func startSession(t testing.TB, db string) storage.Session {
 	t.Helper()
 	r := wx(t, db, "", "authorize", "--no-browser", "--timeout", "300ms")
 	if r.code != 3 {
@@ -242,7 +242,7 @@ func startSession(t *testing.T, db string) storage.Session {
 }
 
 // checkToken asks the simulator whether tok works, over its control API.
-func (e *simEnv) checkToken(t *testing.T, tok string) wxsim.TokenInfo {
+func (e *simEnv) checkToken(t testing.TB, tok string) wxsim.TokenInfo {
 	t.Helper()
 	resp, err := http.Get(e.simURL + "/sim/check-token?access_token=" + url.QueryEscape(tok))
 	if err != nil {
@@ -259,7 +259,7 @@ func (e *simEnv) checkToken(t *testing.T, tok string) wxsim.TokenInfo {
 // approve plays the merchant approving session s as account appid. With redirect, the
 // result carries the URL the browser would be sent to; the simulator also sends the
 // authorized push to the platform's event URL in the background.
-func (e *simEnv) approve(t *testing.T, s storage.Session, appid string, redirect bool) wxsim.AuthorizeResult {
+func (e *simEnv) approve(t testing.TB, s storage.Session, appid string, redirect bool) wxsim.AuthorizeResult {
 	t.Helper()
 	req := wxsim.AuthorizeRequest{ComponentAppID: sandboxAppID, PreAuthCode: s.PreAuthCode, AuthorizerAppID: appid}
 	if redirect {
@@ -281,7 +281,7 @@ const (
 // authorizeByPaste takes the env from ticket to a stored authorizer without any listener: the
 // ticket copied from the simulator, a session, the merchant's approval, and the redirected URL
 // pasted with --code (the push has nowhere to go).
-func (e *simEnv) authorizeByPaste(t *testing.T, appid string) {
+func (e *simEnv) authorizeByPaste(t testing.TB, appid string) {
 	t.Helper()
 	if _, err := e.storage(t).CurrentTicket(context.Background(), sandboxAppID); err != nil {
 		wxOK(t, e.db, "ticket", "set", e.sim.CurrentTicket(sandboxAppID))
@@ -296,7 +296,7 @@ func (e *simEnv) authorizeByPaste(t *testing.T, appid string) {
 }
 
 // storage opens the env's database directly, closed when the test ends.
-func (e *simEnv) storage(t *testing.T) *storage.DB {
+func (e *simEnv) storage(t testing.TB) *storage.DB {
 	t.Helper()
 	db, err := storage.Open(context.Background(), e.db)
 	if err != nil {
@@ -308,7 +308,7 @@ func (e *simEnv) storage(t *testing.T) *storage.DB {
 
 // openPTY opens a pseudo-terminal pair, so commands see a real terminal on stdin (hidden
 // prompts, pasting). The test is skipped where there are no ptys.
-func openPTY(t *testing.T) (master, slave *os.File) {
+func openPTY(t testing.TB) (master, slave *os.File) {
 	t.Helper()
 	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
@@ -333,7 +333,7 @@ func openPTY(t *testing.T) (master, slave *os.File) {
 }
 
 // echoOff reports whether the terminal has echo turned off (a hidden prompt is reading).
-func echoOff(t *testing.T, tty *os.File) bool {
+func echoOff(t testing.TB, tty *os.File) bool {
 	t.Helper()
 	tio, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
 	if err != nil {
@@ -343,7 +343,7 @@ func echoOff(t *testing.T, tty *os.File) bool {
 }
 
 // startWXOn is startWX with stdin being f (a terminal).
-func startWXOn(t *testing.T, db string, f *os.File, args ...string) *background {
+func startWXOn(t testing.TB, db string, f *os.File, args ...string) *background {
 	t.Helper()
 	b := &background{out: &syncBuffer{}, err: &syncBuffer{}, done: make(chan int, 1)}
 	go func() {

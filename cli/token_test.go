@@ -1,8 +1,11 @@
 package cli_test
 
 import (
+	"bytes"
 	"strings"
 	"testing"
+
+	"wxauth/cli"
 )
 
 // TestTokenWithoutTicket: before the first push nothing can be minted; only the user can fix
@@ -119,5 +122,18 @@ func TestStatusWithoutPlatform(t *testing.T) {
 	wxJSON(t, db, &st, "status")
 	if st.Platforms == nil || len(st.Platforms) != 0 {
 		t.Errorf("status --json platforms = %v, want []", st.Platforms)
+	}
+}
+
+// BenchmarkTokenStored is what a script pays per `wxauth token APPID` once the token is
+// stored: opening the database, reading, printing (no WeChat call).
+func BenchmarkTokenStored(b *testing.B) {
+	e := newSimEnv(b)
+	e.authorizeByPaste(b, coffeeAppID)
+	for b.Loop() {
+		var out, errOut bytes.Buffer
+		if code := cli.Main([]string{"--db", e.db, "token", coffeeAppID}, strings.NewReader(""), &out, &errOut); code != 0 {
+			b.Fatalf("exit %d: %s", code, errOut.String())
+		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -281,5 +283,23 @@ func write(t *testing.T, path, content string, mode os.FileMode) {
 	}
 	if err := os.Chmod(path, mode); err != nil { // the umask may have removed bits
 		t.Fatal(err)
+	}
+}
+
+func BenchmarkFormat(b *testing.B) {
+	items := make([]export.Item, 100)
+	for i := range items {
+		items[i] = sampleItems()[0]
+		items[i].AuthorizerAppID = fmt.Sprintf("wx%016x", i)
+	}
+	for _, format := range export.Formats {
+		b.Run(format, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := export.Format(io.Discard, format, items); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
