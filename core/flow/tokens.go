@@ -62,6 +62,8 @@ func (e *Engine) underLease(ctx context.Context, componentAppID string, fn func(
 			return fmt.Errorf("taking the refresh lease: %w", err)
 		}
 		if ok {
+			_, stop := e.keepLease(ctx, componentAppID)
+			defer stop()
 			return fn(ctx)
 		}
 		if finished, err := done(ctx); err != nil || finished {
@@ -405,6 +407,7 @@ type RefreshReport struct {
 	ComponentRenewed bool
 	Refreshed        int
 	Failed           int
+	LeaseLost        bool // another process took the lease during the pass; it does the rest
 }
 
 // RefreshDue is one pass of the refresher for a platform: if this process holds (or takes) the
@@ -424,6 +427,11 @@ func (e *Engine) RefreshDue(ctx context.Context, componentAppID string) (Refresh
 		return rep, err
 	}
 	rep.Leader = true
+	// A pass over thousands of authorizers against a slow WeChat outlives the lease TTL: keep
+	// renewing it, or another process takes over half-way and refreshes the same authorizers
+	// again (each extra mint cuts the stored token's life to WeChat's 5-minute overlap).
+	lost, stop := e.keepLease(ctx, p.ComponentAppID)
+	defer stop()
 	if b, paused := e.pausedUntil(p.ComponentAppID); paused {
 		e.log.Info("refresher paused", "component_appid", p.ComponentAppID, "code", b.code, "until", b.until)
 		return rep, nil
@@ -464,6 +472,9 @@ func (e *Engine) RefreshDue(ctx context.Context, componentAppID string) (Refresh
 	}
 	var refreshed, failed atomic.Int64
 	refresh.ForEach(ctx, e.policy.Parallel, due, func(ctx context.Context, a storage.Authorizer) {
+		if lost() {
+			return // the new holder refreshes what is still due
+		}
 		if _, paused := e.pausedUntil(p.ComponentAppID); paused {
 			failed.Add(1) // a platform-wide error hit an earlier authorizer of this pass
 			return
@@ -474,8 +485,43 @@ func (e *Engine) RefreshDue(ctx context.Context, componentAppID string) (Refresh
 			refreshed.Add(1)
 		}
 	})
-	rep.Refreshed, rep.Failed = int(refreshed.Load()), int(failed.Load())
+	rep.Refreshed, rep.Failed, rep.LeaseLost = int(refreshed.Load()), int(failed.Load()), lost()
 	return rep, nil
+}
+
+// keepLease renews the platform's lease every third of its TTL until stop is called. lost
+// reports that another process holds the lease now (ours expired, e.g. the database was
+// unreachable for a whole TTL): the caller must not start more work under it. Work already
+// started finishes; the compare-and-swap of each token keeps a late writer from clobbering.
+func (e *Engine) keepLease(ctx context.Context, componentAppID string) (lost func() bool, stop func()) {
+	var gone atomic.Bool
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(max(e.leaseTTL/3, time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			ok, err := e.db.AcquireLease(ctx, leaseName(componentAppID), e.holder, e.clock.Now(), e.leaseTTL)
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil:
+				// Still ours until it expires; the next tick tries again.
+				e.log.Warn("renewing the refresh lease failed", "component_appid", componentAppID, "err", err)
+			case !ok:
+				gone.Store(true)
+				e.log.Warn("refresh lease taken over by another process", "component_appid", componentAppID)
+				return
+			}
+		}
+	}()
+	return gone.Load, func() { cancel(); <-done }
 }
 
 // checkTicketFreshness warns (once per stale spell) when no push arrived for 20 minutes.
