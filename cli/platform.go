@@ -102,6 +102,7 @@ expose it at the public URL through a tunnel or a reverse proxy.`,
 			fmt.Fprintf(a.out, "  register on the open platform (开发配置):\n")
 			fmt.Fprintf(a.out, "    授权事件接收URL  %s/wechat/events\n", added.PublicURL)
 			fmt.Fprintf(a.out, "    授权发起页域名   %s\n", added.AuthDomain)
+			fmt.Fprintf(a.out, "  and this machine's public egress IP in 白名单IP地址列表 (开发资料)\n")
 			fmt.Fprintf(a.out, "  listener binds %s; it must be reachable at %s\n", added.ListenAddr, added.PublicURL)
 			fmt.Fprintf(a.out, "  next: `wxauth serve`, then wait for the first ticket (`wxauth ticket push` asks for one)\n")
 			return nil
