@@ -96,6 +96,7 @@ authorization in a browser, api_query_auth and periodic authorizer token refresh
 	pf.StringVar(&a.g.platform, "platform", "", "component appid to act on (needed only when several are configured)")
 	pf.BoolVar(&a.g.json, "json", false, "print machine-readable JSON")
 	root.AddCommand(a.pushCmd())
+	root.AddCommand(a.simCmd())
 	root.AddCommand(a.platformCmd(), a.serveCmd(), a.authorizeCmd(), a.tokenCmd(), a.authorizersCmd(),
 		a.exportCmd(), a.ticketCmd(), a.statusCmd())
 	return root

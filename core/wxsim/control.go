@@ -1,0 +1,335 @@
+package wxsim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"wxauth/core/wxapi"
+)
+
+// Handler serves the whole WeChat side on one base URL: the component API, the authorization
+// pages and the /sim/ control API.
+func (s *Sim) Handler() http.Handler {
+	eps := map[string]*endpoint{}
+	for _, ep := range s.endpoints() {
+		eps[ep.path] = ep
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if ep, ok := eps[p]; ok {
+			s.serveAPI(w, r, ep)
+			return
+		}
+		switch {
+		case p == wxapi.PathComponentLoginPage:
+			s.servePage(w, r, "componentloginpage", false)
+		case p == wxapi.PathBindComponent:
+			s.servePage(w, r, "wxaopen/safe/bindcomponent", true)
+		case p == wxapi.PathBindComponentLegacy:
+			s.servePage(w, r, "safe/bindcomponent", true)
+		case p == ConfirmPath:
+			s.serveConfirm(w, r)
+		case p == "/sim" || strings.HasPrefix(p, "/sim/"):
+			s.serveControl(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+}
+
+// TokenInfo is what GET /sim/check-token says about a token.
+type TokenInfo struct {
+	Valid bool   `json:"valid"`
+	Kind  string `json:"kind,omitempty"` // "component" or "authorizer"
+	AppID string `json:"appid,omitempty"`
+	// ComponentAppID is the platform an authorizer token was issued through.
+	ComponentAppID string `json:"component_appid,omitempty"`
+	ExpiresIn      int    `json:"expires_in"` // seconds it still works (0 when invalid)
+	// ErrCode is what an API call with the token would answer (40001, 42001, …) when invalid.
+	ErrCode int `json:"errcode,omitempty"`
+}
+
+// CheckToken says whether a component or authorizer access token works now.
+func (s *Sim) CheckToken(tok string) TokenInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, code, left := s.tokenStatus(tok, s.clock.Now())
+	if code != 0 {
+		return TokenInfo{ErrCode: code}
+	}
+	info := TokenInfo{Valid: true, Kind: rec.kind.String(), AppID: rec.component, ExpiresIn: seconds(left)}
+	if rec.kind == kindAuthorizer {
+		info.AppID, info.ComponentAppID = rec.authorizer, rec.component
+	}
+	return info
+}
+
+// controlError maps the Go API's errors to HTTP statuses.
+func controlError(w http.ResponseWriter, err error) {
+	status := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, ErrBadRequest), errors.Is(err, ErrPreAuthCode), errors.Is(err, ErrAccountNotAllowed):
+		status = http.StatusBadRequest
+	case errors.Is(err, ErrUnknownPlatform), errors.Is(err, ErrUnknownAccount), errors.Is(err, ErrNotAuthorized):
+		status = http.StatusNotFound
+	}
+	writeControl(w, status, map[string]string{"error": err.Error()})
+}
+
+// writeControl answers the control API with indented JSON: it is read by people with curl.
+func writeControl(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// readControl decodes a control request body strictly; an empty body is an empty object.
+func readControl(r *http.Request, v any) error {
+	data, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("%w: reading the body: %w", ErrBadRequest, err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	return nil
+}
+
+type controlRoute struct {
+	method string
+	help   string
+	h      func(w http.ResponseWriter, r *http.Request)
+}
+
+func (s *Sim) controlRoutes() map[string][]controlRoute {
+	return map[string][]controlRoute{
+		"/sim/authorize":   {{http.MethodPost, `{"component_appid","pre_auth_code","authorizer_appid","redirect_uri","category_id_list"}: approve as the merchant`, s.ctlAuthorize}},
+		"/sim/unauthorize": {{http.MethodPost, `{"component_appid","authorizer_appid"}: revoke (sends the unauthorized push)`, s.ctlUnauthorize}},
+		"/sim/push-ticket": {{http.MethodPost, `{"component_appid","rotate"}: push the ticket now; answers the ticket`, s.ctlPushTicket}},
+		"/sim/clock": {
+			{http.MethodGet, "virtual time", s.ctlClockGet},
+			{http.MethodPost, `{"advance":"2h"}: move the virtual clock`, s.ctlClockPost},
+		},
+		"/sim/faults": {
+			{http.MethodGet, "fault rules in force", s.ctlFaultsGet},
+			{http.MethodPost, `{"path","error_rate","errcode","http_status","latency","drop_rate","malformed_rate"}: add a fault rule`, s.ctlFaultsPost},
+			{http.MethodDelete, "remove every fault rule", s.ctlFaultsDelete},
+		},
+		"/sim/stats":       {{http.MethodGet, "calls, tokens minted, pushes sent and failed", s.ctlStats}},
+		"/sim/check-token": {{http.MethodGet, "?access_token=…: is this token valid, whose, for how long", s.ctlCheckToken}},
+		"/sim/platform":    {{http.MethodPost, `{"component_appid","event_url","auth_domain","ip_whitelist"}: change a platform`, s.ctlPlatform}},
+		"/sim/world":       {{http.MethodGet, "the world served, secrets included", s.ctlWorld}},
+	}
+}
+
+func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
+	routes := s.controlRoutes()
+	p := strings.TrimSuffix(r.URL.Path, "/")
+	if p == "/sim" {
+		help := map[string]string{}
+		for path, rs := range routes {
+			for _, rt := range rs {
+				help[rt.method+" "+path] = rt.help
+			}
+		}
+		writeControl(w, http.StatusOK, help)
+		return
+	}
+	rs, ok := routes[p]
+	if !ok {
+		writeControl(w, http.StatusNotFound, map[string]string{"error": "no such control endpoint; GET /sim/ lists them"})
+		return
+	}
+	var allow []string
+	for _, rt := range rs {
+		if rt.method == r.Method {
+			rt.h(w, r)
+			return
+		}
+		allow = append(allow, rt.method)
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeControl(w, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed; use " + strings.Join(allow, " or ")})
+}
+
+func (s *Sim) ctlAuthorize(w http.ResponseWriter, r *http.Request) {
+	var req AuthorizeRequest
+	if err := readControl(r, &req); err != nil {
+		controlError(w, err)
+		return
+	}
+	res, err := s.Authorize(r.Context(), req)
+	if err != nil {
+		controlError(w, err)
+		return
+	}
+	writeControl(w, http.StatusOK, res)
+}
+
+func (s *Sim) ctlUnauthorize(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		ComponentAppID  string `json:"component_appid"`
+		AuthorizerAppID string `json:"authorizer_appid"`
+	}
+	if err := readControl(r, &req); err != nil {
+		controlError(w, err)
+		return
+	}
+	if err := s.Unauthorize(r.Context(), req.ComponentAppID, req.AuthorizerAppID); err != nil {
+		controlError(w, err)
+		return
+	}
+	writeControl(w, http.StatusOK, map[string]any{"ok": true, "push": wxapi.InfoTypeUnauthorized})
+}
+
+// ctlPushTicket pushes synchronously and answers the ticket, so that someone with only curl
+// (no event receiver) can still call api_component_token.
+func (s *Sim) ctlPushTicket(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		ComponentAppID string `json:"component_appid"`
+		Rotate         bool   `json:"rotate"`
+	}
+	if err := readControl(r, &req); err != nil {
+		controlError(w, err)
+		return
+	}
+	id := s.defaultPlatform(req.ComponentAppID)
+	err := s.PushTicket(r.Context(), id, req.Rotate)
+	if errors.Is(err, ErrUnknownPlatform) {
+		controlError(w, err)
+		return
+	}
+	if err != nil && !errors.Is(err, ErrNoEventURL) && !errors.Is(err, ErrPushFailed) {
+		controlError(w, err)
+		return
+	}
+	if errors.Is(err, ErrNoEventURL) && req.Rotate {
+		// Nothing was pushed, but the caller asked for a new ticket: rotate anyway.
+		s.mu.Lock()
+		s.newTicket(s.platforms[id], s.clock.Now())
+		s.mu.Unlock()
+	}
+	out := struct {
+		ComponentAppID        string `json:"component_appid"`
+		ComponentVerifyTicket string `json:"component_verify_ticket"`
+		Delivered             bool   `json:"delivered"`
+		Error                 string `json:"error,omitempty"`
+	}{ComponentAppID: id, ComponentVerifyTicket: s.CurrentTicket(id), Delivered: err == nil}
+	if err != nil {
+		out.Error = err.Error()
+	}
+	writeControl(w, http.StatusOK, out)
+}
+
+type clockResp struct {
+	Now  time.Time `json:"now"`
+	Unix int64     `json:"unix"`
+}
+
+func (s *Sim) clockResp() clockResp {
+	now := s.Now().UTC()
+	return clockResp{Now: now, Unix: now.Unix()}
+}
+
+func (s *Sim) ctlClockGet(w http.ResponseWriter, r *http.Request) {
+	writeControl(w, http.StatusOK, s.clockResp())
+}
+
+func (s *Sim) ctlClockPost(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Advance Duration `json:"advance"`
+	}
+	if err := readControl(r, &req); err != nil {
+		controlError(w, err)
+		return
+	}
+	if req.Advance < 0 {
+		controlError(w, fmt.Errorf("%w: advance: the virtual clock only moves forward", ErrBadRequest))
+		return
+	}
+	s.Advance(req.Advance.D())
+	writeControl(w, http.StatusOK, s.clockResp())
+}
+
+func (s *Sim) ctlFaultsGet(w http.ResponseWriter, r *http.Request) {
+	writeControl(w, http.StatusOK, map[string]any{"faults": s.FaultRules()})
+}
+
+func (s *Sim) ctlFaultsPost(w http.ResponseWriter, r *http.Request) {
+	var f Faults
+	if err := readControl(r, &f); err != nil {
+		controlError(w, err)
+		return
+	}
+	if err := f.Validate(); err != nil {
+		controlError(w, fmt.Errorf("%w: %w", ErrBadRequest, err))
+		return
+	}
+	s.SetFaults(f)
+	writeControl(w, http.StatusOK, map[string]any{"faults": s.FaultRules()})
+}
+
+func (s *Sim) ctlFaultsDelete(w http.ResponseWriter, r *http.Request) {
+	s.ClearFaults()
+	writeControl(w, http.StatusOK, map[string]any{"faults": []Faults{}})
+}
+
+func (s *Sim) ctlStats(w http.ResponseWriter, r *http.Request) {
+	writeControl(w, http.StatusOK, s.Stats())
+}
+
+func (s *Sim) ctlCheckToken(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	tok := q.Get("access_token")
+	if tok == "" {
+		tok = q.Get("component_access_token")
+	}
+	writeControl(w, http.StatusOK, s.CheckToken(tok))
+}
+
+func (s *Sim) ctlPlatform(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		ComponentAppID string   `json:"component_appid"`
+		EventURL       *string  `json:"event_url"`
+		AuthDomain     *string  `json:"auth_domain"`
+		IPWhitelist    []string `json:"ip_whitelist"`
+	}
+	if err := readControl(r, &req); err != nil {
+		controlError(w, err)
+		return
+	}
+	id := s.defaultPlatform(req.ComponentAppID)
+	if err := s.updatePlatform(id, req.EventURL, req.AuthDomain, req.IPWhitelist); err != nil {
+		controlError(w, err)
+		return
+	}
+	for _, p := range s.World().Platforms {
+		if p.ComponentAppID == id {
+			writeControl(w, http.StatusOK, map[string]any{
+				"component_appid": p.ComponentAppID, "event_url": p.EventURL,
+				"auth_domain": p.AuthDomain, "ip_whitelist": p.IPWhitelist,
+			})
+			return
+		}
+	}
+}
+
+func (s *Sim) ctlWorld(w http.ResponseWriter, r *http.Request) {
+	writeControl(w, http.StatusOK, s.World())
+}

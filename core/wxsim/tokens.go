@@ -1,0 +1,79 @@
+package wxsim
+
+import (
+	"regexp"
+	"time"
+)
+
+// tokenShapeRe is what a WeChat access token looks like; anything else is 40014.
+var tokenShapeRe = regexp.MustCompile(`^[0-9]{2}_[A-Za-z0-9_-]{20,300}$`)
+
+// mintComponentToken issues a new component_access_token. The previous one stays valid for the
+// overlap (5 min); the one before it is forgotten at once, so that frequent refreshes
+// invalidate old tokens as WeChat warns they do.
+func (s *Sim) mintComponentToken(ps *platformState, now time.Time) (string, time.Duration) {
+	ttl := s.settings.ComponentTokenTTL.D()
+	tok := s.gen.token()
+	s.supersede(ps.compPrev, ps.compCur, now, s.settings.ComponentTokenOverlap.D())
+	ps.compPrev, ps.compCur = ps.compCur, tok
+	s.tokens[tok] = &tokenRec{kind: kindComponent, component: ps.p.ComponentAppID, expires: now.Add(ttl)}
+	s.stats.componentTokens++
+	return tok, ttl
+}
+
+// mintAuthorizerToken does the same for an authorization's authorizer_access_token.
+func (s *Sim) mintAuthorizerToken(a *authorization, now time.Time) (string, time.Duration) {
+	ttl := s.settings.AuthorizerTokenTTL.D()
+	tok := s.gen.token()
+	s.supersede(a.tokPrev, a.tokCur, now, s.settings.AuthorizerTokenOverlap.D())
+	a.tokPrev, a.tokCur = a.tokCur, tok
+	s.tokens[tok] = &tokenRec{kind: kindAuthorizer, component: a.component, authorizer: a.appid, expires: now.Add(ttl)}
+	s.stats.authorizerTokens++
+	return tok, ttl
+}
+
+// supersede forgets the oldest token and gives the current one its grace period.
+func (s *Sim) supersede(oldest, current string, now time.Time, overlap time.Duration) {
+	if oldest != "" {
+		delete(s.tokens, oldest)
+	}
+	if rec, ok := s.tokens[current]; ok {
+		rec.supersede = now
+		rec.graceUntil = now.Add(overlap)
+	}
+}
+
+// revokeAuthorizerTokens forgets an authorization's tokens (after unauthorize).
+func (s *Sim) revokeAuthorizerTokens(a *authorization) {
+	delete(s.tokens, a.tokCur)
+	delete(s.tokens, a.tokPrev)
+	a.tokCur, a.tokPrev = "", ""
+}
+
+// tokenStatus says whether tok is usable now: the record, or the errcode (41001, 40014, 40001,
+// 42001) and, for a valid token, how long it still works.
+func (s *Sim) tokenStatus(tok string, now time.Time) (*tokenRec, int, time.Duration) {
+	if tok == "" {
+		return nil, 41001, 0
+	}
+	rec, ok := s.tokens[tok]
+	if !ok {
+		if !tokenShapeRe.MatchString(tok) {
+			return nil, 40014, 0
+		}
+		return nil, 40001, 0
+	}
+	if !rec.supersede.IsZero() && !now.Before(rec.graceUntil) {
+		if now.Before(rec.expires) {
+			return nil, 40001, 0 // superseded: "not latest"
+		}
+	}
+	if !now.Before(rec.expires) {
+		return nil, 42001, 0
+	}
+	left := rec.expires.Sub(now)
+	if !rec.supersede.IsZero() && rec.graceUntil.Sub(now) < left {
+		left = rec.graceUntil.Sub(now)
+	}
+	return rec, 0, left
+}
