@@ -163,14 +163,16 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "push not stored: "+ctx.Err().Error(), http.StatusServiceUnavailable)
 		return
 	}
+	stored := false
+	// Deferred so that copies waiting for this one are released even if Push panics.
+	defer func() { s.replays.finish(key, stored, s.cfg.Now()) }()
 	if err := s.cfg.Push(ctx, env.AppID, m); err != nil {
-		s.replays.finish(key, false, s.cfg.Now())
 		// Not `success`: WeChat will retry, and nothing was half-stored.
 		s.cfg.Logger.Error("push not stored", "component_appid", env.AppID, "info_type", m.InfoType, "err", err)
 		http.Error(w, "push not stored: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	s.replays.finish(key, true, s.cfg.Now())
+	stored = true
 	s.success(w)
 }
 

@@ -263,3 +263,32 @@ func TestServerLimits(t *testing.T) {
 		}
 	})
 }
+
+func TestPanickingPushDoesNotWedgeItsRetries(t *testing.T) {
+	c := vecCrypter(t)
+	var r recorder
+	cfg := r.config(t, c)
+	store := cfg.Push
+	panicked := false
+	cfg.Push = func(ctx context.Context, appid string, m wxapi.PushMessage) error {
+		if !panicked {
+			panicked = true
+			panic("engine bug")
+		}
+		return store(ctx, appid, m)
+	}
+	h := callback.New(cfg)
+	p := seal(t, c, ticketMsg(vecAppID, 100, "ticket@@@P"), 1)
+	func() {
+		defer func() { recover() }() // net/http recovers a handler's panic the same way
+		postPush(h, p.Query.Encode(), p.Body)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/wechat/events?"+p.Query.Encode(), bytes.NewReader(p.Body))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 200 || r.pushCount() != 1 {
+		t.Fatalf("retry after a panic: %d, %d stored", rec.Code, r.pushCount())
+	}
+}
