@@ -90,6 +90,9 @@ end to end: encrypted component_verify_ticket pushes, component_access_token, pr
 authorization in a browser, api_query_auth and periodic authorizer token refresh, stored in SQLite.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		// Without a subcommand, wxauth opens the console.
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.consoleRun(cmd.Context()) },
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.g.db, "db", "", "database path (default: $WXAUTH_DB, else under the user data directory)")

@@ -1,0 +1,90 @@
+package tui
+
+import (
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"wxauth/core/flow"
+)
+
+func (m *Model) openPlatforms() tea.Cmd {
+	m.back = m.screen
+	m.screen = screenPlatforms
+	m.plist = 0
+	for i, p := range m.platforms {
+		if p.ComponentAppID == m.appid {
+			m.plist = i
+		}
+	}
+	return m.loadPlatformsCmd()
+}
+
+func (m *Model) platformsKey(msg tea.KeyPressMsg) tea.Cmd {
+	if cmd, ok := m.globalKey(msg); ok {
+		return cmd
+	}
+	n := len(m.platforms) + 1 // the last row adds a platform
+	switch {
+	case key.Matches(msg, m.keys.Up):
+		m.plist = max(0, m.plist-1)
+	case key.Matches(msg, m.keys.Down):
+		m.plist = min(n-1, m.plist+1)
+	case key.Matches(msg, m.keys.AddPlatform):
+		return m.openForm(screenPlatforms)
+	case key.Matches(msg, m.keys.Back):
+		m.screen = screenDashboard
+	case key.Matches(msg, m.keys.Enter):
+		if m.plist == len(m.platforms) {
+			return m.openForm(screenPlatforms)
+		}
+		return m.switchPlatform(m.platforms[m.plist].ComponentAppID)
+	}
+	return nil
+}
+
+// switchPlatform shows another platform: its pipeline, authorizers and events.
+func (m *Model) switchPlatform(appid string) tea.Cmd {
+	m.screen = screenDashboard
+	if appid == m.appid {
+		return nil
+	}
+	m.endSession()
+	m.appid = appid
+	m.loaded = false
+	m.snap = flow.Snapshot{}
+	clear(m.byAppID)
+	m.table = authTable{key: m.table.key, desc: m.table.desc}
+	m.filter.SetValue("")
+	m.stored, m.live, m.rows = nil, nil, nil
+	m.evCursor, m.evOffset = 0, 0
+	m.setStatus(levelInfo, "switched to platform "+appid)
+	return tea.Batch(m.requestReload(), m.listenFor(appid))
+}
+
+func (m *Model) renderPlatforms(bodyH int) []string {
+	st := m.st
+	w := m.width
+	out := []string{trunc(" "+st.Section.Render("Platforms"), w), ""}
+	for i, p := range m.platforms {
+		marker := "  "
+		if i == m.plist {
+			marker = st.Cursor.Render("▸ ")
+		}
+		cur := ""
+		if p.ComponentAppID == m.appid {
+			cur = st.OK.Render("  ● shown")
+		}
+		listen := p.ListenAddr
+		if why, ok := m.listeners[listen]; ok && why != "" && why != "starting" {
+			listen += st.Warn.Render(" (not listening)")
+		}
+		line := " " + marker + st.Bold.Render(p.ComponentAppID) + "  " + st.Dim.Render(p.PublicURL+" · listen "+listen) + cur
+		out = append(out, trunc(line, w))
+	}
+	marker := "  "
+	if m.plist == len(m.platforms) {
+		marker = st.Cursor.Render("▸ ")
+	}
+	out = append(out, " "+marker+st.Accent.Render("+ add a platform"), "", " "+st.Dim.Render("enter shows the platform · n adds one · esc back"))
+	return padLines(out, bodyH)
+}

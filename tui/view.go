@@ -1,0 +1,258 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"wxauth/core/flow"
+)
+
+// View renders the whole screen on the alternate screen.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.Render())
+	v.AltScreen = true
+	v.WindowTitle = "wxauth"
+	if m.appid != "" {
+		v.WindowTitle = "wxauth · " + m.appid
+	}
+	return v
+}
+
+// Render is the screen as text (what golden files compare, once stripped of styling).
+func (m *Model) Render() string {
+	if m.width <= 0 || m.height <= 0 {
+		return "starting wxauth…"
+	}
+	footer := m.renderFooter()
+	bodyH := m.bodyHeight()
+	var body []string
+	switch m.screen {
+	case screenLoading:
+		body = padLines([]string{"", "  " + m.st.Dim.Render("reading the database…")}, bodyH)
+	case screenSetup:
+		body = m.renderSetup(bodyH)
+	case screenForm:
+		body = m.renderForm(bodyH)
+	case screenDashboard:
+		body = m.renderDashboard(bodyH)
+	case screenAuthorize:
+		body = m.renderAuthorize(bodyH)
+	case screenDetail:
+		body = m.renderDetail(bodyH)
+	case screenPlatforms:
+		body = m.renderPlatforms(bodyH)
+	}
+	if m.export != nil {
+		body = overlay(body, m.renderExport(), m.width)
+	}
+	lines := make([]string, 0, m.height)
+	lines = append(lines, m.renderHeader())
+	for _, l := range body {
+		lines = append(lines, fit(l, m.width))
+	}
+	lines = append(lines, footer...)
+	return strings.Join(padLines(lines, m.height), "\n")
+}
+
+// overlay puts box in the middle of body, replacing whole lines (no splicing of styled text).
+func overlay(body, box []string, width int) []string {
+	out := append([]string(nil), body...)
+	top := max(0, (len(body)-len(box))/2)
+	bw := 0
+	for _, l := range box {
+		bw = max(bw, ansiWidth(l))
+	}
+	pad := strings.Repeat(" ", max(0, (width-bw)/2))
+	for i, l := range box {
+		if top+i < len(out) {
+			out[top+i] = pad + l
+		}
+	}
+	return out
+}
+
+// bodyHeight is what is left between the header and the footer.
+func (m *Model) bodyHeight() int {
+	return max(1, m.height-1-len(m.renderFooter()))
+}
+
+// relayout sizes the table and the inputs after any change.
+func (m *Model) relayout() {
+	if m.width <= 0 {
+		return
+	}
+	bodyH := m.bodyHeight()
+	l := m.dashLayout(bodyH)
+	m.table.SetHeight(l.rows)
+	if m.evCursor < m.evOffset {
+		m.evOffset = m.evCursor
+	}
+	if m.evCursor >= m.evOffset+l.ev {
+		m.evOffset = m.evCursor - l.ev + 1
+	}
+	m.filter.SetWidth(max(10, min(40, m.width-50)))
+	m.auth.biz.SetWidth(authInputWidth(m.width))
+	m.auth.cats.SetWidth(authInputWidth(m.width))
+	if m.auth.started != nil {
+		m.auth.paste.SetWidth(max(10, m.sessionTextWidth()-16))
+	}
+	_, inW := formWidths(m.width)
+	for i := range m.form.inputs {
+		m.form.inputs[i].SetWidth(inW)
+	}
+	if m.export != nil {
+		m.export.path.SetWidth(max(10, min(m.width-4, 72)-4-18))
+	}
+}
+
+var stateNames = map[flow.State]string{
+	flow.StateNeedConfig:      "needs configuration",
+	flow.StateAwaitTicket:     "waiting for a ticket",
+	flow.StateTicketReady:     "ticket ready",
+	flow.StateComponentToken:  "ready to authorize",
+	flow.StateAuthorizing:     "authorizing",
+	flow.StateAuthorized:      "authorized",
+	flow.SideTicketStale:      "ticket stale",
+	flow.SideIPNotWhitelisted: "IP not whitelisted",
+	flow.SideQuotaExhausted:   "quota exhausted",
+	flow.SideNeedsReauth:      "re-authorization needed",
+}
+
+func (m *Model) renderHeader() string {
+	st := m.st
+	left := st.Title.Render(" wxauth")
+	if m.appid != "" {
+		left += "  " + st.Bold.Render(m.appid)
+	}
+	if m.opts.Sandbox != nil {
+		left += " " + st.Sandbox.Render("sandbox")
+	}
+	if m.loaded && m.screen != screenSetup && m.screen != screenForm {
+		left += " " + st.Badge.Render(stateNames[m.snap.State])
+		for _, s := range m.snap.Side {
+			left += " " + st.Warn.Render("⚠ "+stateNames[s])
+		}
+	}
+	var right string
+	if p, ok := m.platform(); ok {
+		addr := p.ListenAddr
+		switch why, tried := m.listeners[addr]; {
+		case !m.opts.Listen:
+		case !tried || why == "starting":
+			right = st.Dim.Render("listener " + addr + "…")
+		case why == "":
+			right = st.OK.Render("● ") + st.Dim.Render("listening "+addr)
+		default:
+			right = st.Warn.Render("○ not listening on " + addr)
+		}
+	}
+	right += st.Dim.Render("  " + m.now.In(m.now.Location()).Format("15:04:05") + " ")
+	gap := m.width - ansiWidth(left) - ansiWidth(right)
+	if gap < 1 {
+		return fit(left, m.width)
+	}
+	return left + strings.Repeat(" ", gap) + right
+}
+
+// renderFooter is the status line(s) and the help from the key map.
+func (m *Model) renderFooter() []string {
+	st := m.st
+	var lines []string
+	switch {
+	case m.confirm != nil:
+		for _, l := range wrap(m.confirm.text, max(10, m.width-2)) {
+			lines = append(lines, " "+st.Warn.Render(l))
+		}
+	case m.status.text != "":
+		style := st.levelStyle(m.status.level)
+		if m.status.level == levelErr {
+			style = st.StatusErr
+		}
+		text := m.status.text
+		if m.status.hand == "" && ansiWidth(text) > m.width-1 {
+			// Errors carry their remedy: give them up to three lines, other news two.
+			ws := wrap(text, max(10, m.width-2))
+			n := 2
+			if m.status.level == levelErr {
+				n = 3
+			}
+			for _, l := range ws[:min(n, len(ws))] {
+				lines = append(lines, " "+style.Render(l))
+			}
+		} else {
+			lines = append(lines, " "+style.Render(trunc(text, m.width-1)))
+		}
+		if m.status.hand != "" {
+			for _, l := range strings.Split(hardWrap(m.status.hand, max(10, m.width-2)), "\n") {
+				lines = append(lines, " "+st.HandCopy.Render(l))
+			}
+		}
+	default:
+		lines = append(lines, "")
+	}
+	helpView := m.help.View(m.helpFor())
+	lines = append(lines, strings.Split(helpView, "\n")...)
+	for i, l := range lines {
+		lines[i] = trunc(l, m.width) // bubbles/help can overflow by one item
+	}
+	return lines
+}
+
+// helpFor is the key map's bindings that apply to the current screen.
+func (m *Model) helpFor() helpKeys {
+	k := m.keys
+	quit := k.Quit
+	if m.focusedInput() != nil {
+		quit = k.ForceQuit
+	}
+	nav := []key.Binding{bind("↑↓ jk", "move"), bind("pgup/pgdn", "page"), bind("g/G", "first/last")}
+	switch {
+	case m.confirm != nil:
+		return helpKeys{short: []key.Binding{k.Yes, k.No}}
+	case m.export != nil:
+		return helpKeys{short: []key.Binding{bind("←/→", "change"), bind("tab", "next"), bind("enter", "export"), k.Back}}
+	}
+	switch m.screen {
+	case screenSetup:
+		return helpKeys{short: []key.Binding{k.ChooseSandbox, k.ChooseReal, bind("enter", "choose"), quit}}
+	case screenForm:
+		return helpKeys{short: []key.Binding{bind("tab", "next field"), k.Submit, k.Back, k.ForceQuit}}
+	case screenPlatforms:
+		return helpKeys{short: []key.Binding{bind("enter", "show"), k.AddPlatform, k.Back, quit}}
+	case screenDetail:
+		short := []key.Binding{k.Copy, k.Reveal, k.Refresh, k.Export, k.Back, k.Help}
+		return helpKeys{short: short, full: [][]key.Binding{{k.Copy, k.CopyRefresh, k.Reveal}, {k.Refresh, k.Export}, {k.Up, k.Down, k.Back, k.Help, quit}}}
+	case screenAuthorize:
+		if m.auth.started == nil {
+			return helpKeys{short: []key.Binding{bind("enter", "start"), bind("←/→", "account types"), bind("tab", "next field"), k.Back, k.ForceQuit}}
+		}
+		if m.auth.paste.Focused() {
+			return helpKeys{short: []key.Binding{bind("enter", "use it"), bind("esc", "stop typing"), k.ForceQuit}}
+		}
+		short := enabled(k.Approve, k.OpenBrowser, k.CopyLink, k.QR, k.PasteInput, k.Back, k.Help, k.NewSession)
+		return helpKeys{short: short, full: [][]key.Binding{enabled(k.Approve, k.OpenBrowser, k.CopyLink), {k.QR, k.PasteInput, k.NewSession}, {k.Back, k.Help, quit}}}
+	}
+	if m.filtering {
+		return helpKeys{short: []key.Binding{bind("enter", "keep filter"), bind("esc", "clear"), bind("↑/↓", "move"), k.ForceQuit}}
+	}
+	approve := k.Approve
+	approve.SetEnabled(m.opts.Sandbox != nil && m.pendingSession() != nil)
+	short := []key.Binding{k.Authorize, k.Copy, bind("enter", "details"), k.Help, quit}
+	if approve.Enabled() {
+		short = []key.Binding{k.Authorize, approve, k.Copy, k.Help, quit}
+	}
+	full := [][]key.Binding{
+		enabled(k.Authorize, approve, k.PushTicket, k.RenewComponent, k.Platforms, quit),
+		{k.Enter, k.Copy, k.CopyRefresh, k.Refresh, k.Export, k.Help},
+		{k.Filter, k.Sort, k.Reverse, k.FocusNext},
+		nav,
+	}
+	return helpKeys{short: short, full: full}
+}
+
+// bind is a help-only binding describing keys handled by a component (inputs, dialogs).
+func bind(keys, desc string) key.Binding {
+	return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc))
+}
