@@ -33,7 +33,7 @@ func (a *app) openEngine(ctx context.Context) (*flow.Engine, func(), error) {
 	}
 	logger := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	eng := flow.New(flow.Config{DB: db, Logger: logger})
-	return eng, func() { db.Close(); logFile.Close() }, nil
+	return eng, func() { eng.Close(); db.Close(); logFile.Close() }, nil
 }
 
 // engineErr maps an engine error to the CLI's exit codes: 3 when only the user can fix it.

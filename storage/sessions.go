@@ -87,8 +87,8 @@ func (db *DB) SessionByPreAuthCode(ctx context.Context, componentAppID, preAuthC
 func (db *DB) ClaimSession(ctx context.Context, id, code, source string) (Session, error) {
 	var s Session
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE auth_sessions SET state=?, auth_code=?, code_source=?
-			WHERE id=? AND state=?`, SessionExchanging, code, source, id, SessionPending)
+		res, err := tx.ExecContext(ctx, `UPDATE auth_sessions SET state=?, auth_code=?, code_source=?, claimed_at=?
+			WHERE id=? AND state=?`, SessionExchanging, code, source, ms(time.Now()), id, SessionPending)
 		if err != nil {
 			return err
 		}
@@ -106,6 +106,39 @@ func (db *DB) ClaimSession(ctx context.Context, id, code, source string) (Sessio
 		return nil
 	})
 	return s, err
+}
+
+// StaleExchanges returns sessions whose code was claimed before `before` but whose exchange
+// never finished: the process doing it stopped. The code is committed, so it can be retried.
+// claimed_at is wall-clock time: it is about processes being alive, not about WeChat's clock.
+func (db *DB) StaleExchanges(ctx context.Context, componentAppID string, before time.Time) ([]Session, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+sessionCols+` FROM auth_sessions
+		WHERE component_appid=? AND state=? AND claimed_at<? ORDER BY claimed_at`, componentAppID, SessionExchanging, ms(before))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Session
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// RetryExchange takes a stale exchanging session over (bumping claimed_at) so that only one
+// process resumes it; it reports whether this caller got it.
+func (db *DB) RetryExchange(ctx context.Context, id string, claimedBefore time.Time) (bool, error) {
+	res, err := db.sql.ExecContext(ctx, `UPDATE auth_sessions SET claimed_at=? WHERE id=? AND state=? AND claimed_at<?`,
+		ms(time.Now()), id, SessionExchanging, ms(claimedBefore))
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
 }
 
 // FinishSession records the outcome of a claimed session.

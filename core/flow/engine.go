@@ -41,19 +41,23 @@ type Config struct {
 	Policy      refresh.Policy
 	LeaseTTL    time.Duration // default 60 s
 	Random      io.Reader     // session ids; default crypto/rand
+	// ExchangeTimeout bounds one background code exchange (default 2 min); an exchange still
+	// unfinished well past it was left by a stopped process and is resumed by the refresher.
+	ExchangeTimeout time.Duration
 }
 
 // Engine runs the flow for every platform in one database.
 type Engine struct {
-	db       *storage.DB
-	clock    Clock
-	hc       *http.Client
-	log      *slog.Logger
-	holder   string
-	browser  func(string) error
-	policy   refresh.Policy
-	leaseTTL time.Duration
-	random   io.Reader
+	db              *storage.DB
+	clock           Clock
+	hc              *http.Client
+	log             *slog.Logger
+	holder          string
+	browser         func(string) error
+	policy          refresh.Policy
+	leaseTTL        time.Duration
+	random          io.Reader
+	exchangeTimeout time.Duration
 
 	mu       sync.Mutex
 	subs     map[int]chan Event
@@ -62,6 +66,8 @@ type Engine struct {
 	warned   map[string]time.Time        // last stale-ticket warning per platform
 	locks    map[string]*sync.Mutex      // per platform: the lease is per process, this is per goroutine
 	blocked  map[string]block            // per platform: background refresh paused by a platform-wide error
+	leading  map[string]bool             // platforms this engine refreshes in the background (holds the lease)
+	bg       sync.WaitGroup              // background exchanges started by pushes
 	kick     chan struct{}               // wakes the refresher early (a first ticket arrived)
 }
 
@@ -70,7 +76,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{
 		db: cfg.DB, clock: cfg.Clock, hc: cfg.HTTPClient, log: cfg.Logger, holder: cfg.Holder,
 		browser: cfg.OpenBrowser, policy: cfg.Policy.WithDefaults(), leaseTTL: cfg.LeaseTTL, random: cfg.Random,
-		subs: map[int]chan Event{}, crypters: map[string]*wxcrypt.Crypter{}, warned: map[string]time.Time{}, locks: map[string]*sync.Mutex{}, blocked: map[string]block{},
+		subs: map[int]chan Event{}, crypters: map[string]*wxcrypt.Crypter{}, warned: map[string]time.Time{}, locks: map[string]*sync.Mutex{}, blocked: map[string]block{}, leading: map[string]bool{},
 		kick: make(chan struct{}, 1),
 	}
 	if e.clock == nil {
@@ -92,10 +98,20 @@ func New(cfg Config) *Engine {
 	if e.browser == nil {
 		e.browser = openBrowser
 	}
+	if e.exchangeTimeout = cfg.ExchangeTimeout; e.exchangeTimeout == 0 {
+		e.exchangeTimeout = 2 * time.Minute
+	}
 	if e.leaseTTL == 0 {
 		e.leaseTTL = 60 * time.Second
 	}
 	return e
+}
+
+// Close waits for background work (code exchanges started by pushes) and hands the refresh
+// leases over, so another process can take over at once instead of after the lease TTL.
+func (e *Engine) Close() {
+	e.bg.Wait()
+	e.releaseLeases()
 }
 
 // DB is the engine's store (read-only uses by faces, e.g. listing events).

@@ -473,3 +473,53 @@ func TestQuotaExhaustedStopsCalling(t *testing.T) {
 		t.Fatal("still exhausted after clear_quota")
 	}
 }
+
+func TestInterruptedExchangeIsResumed(t *testing.T) {
+	sb, ctx := start(t)
+	appid := firstMiniProgram(t)
+	// The merchant approves; the push is lost and the process that claimed the code stopped
+	// before exchanging it (the session is left "exchanging" with the committed code).
+	if err := sb.Sim.SetPlatformURLs(sb.Platform.ComponentAppID, "http://127.0.0.1:1/unreachable", sb.Platform.AuthDomain); err != nil {
+		t.Fatal(err)
+	}
+	auth, err := sb.Engine.StartAuthorization(ctx, "", flow.AuthOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sb.Sim.Authorize(ctx, wxsim.AuthorizeRequest{ComponentAppID: sb.Platform.ComponentAppID,
+		PreAuthCode: auth.Session.PreAuthCode, AuthorizerAppID: appid, RedirectURI: sb.Platform.PublicURL + "/wechat/auth/callback?session=" + auth.Session.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.DB.ClaimSession(ctx, auth.Session.ID, res.AuthCode, flow.SourceRedirect); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	resumer := flow.New(flow.Config{DB: sb.DB, Clock: sb.Sim, Holder: "resumer", ExchangeTimeout: 5 * time.Millisecond})
+	sb.Engine.Close() // the sandbox engine hands its lease over
+	if _, err := resumer.RefreshDue(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	s, err := sb.DB.Session(ctx, auth.Session.ID)
+	if err != nil || s.State != storage.SessionDone || s.AuthorizerAppID != appid {
+		t.Fatalf("session after resume = %+v, %v", s, err)
+	}
+	if a, err := sb.DB.Authorizer(ctx, sb.Platform.ComponentAppID, appid); err != nil || a.RefreshToken == "" {
+		t.Fatalf("authorizer = %+v, %v", a, err)
+	}
+}
+
+func TestOneShotCallerReleasesTheLease(t *testing.T) {
+	sb, ctx := start(t)
+	oneShot := flow.New(flow.Config{DB: sb.DB, Clock: sb.Sim, Holder: "token-cli"})
+	if _, err := oneShot.ComponentToken(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if holder, _, _ := sb.DB.LeaseHolder(ctx, "refresh/"+sb.Platform.ComponentAppID); holder != "" {
+		t.Fatalf("lease still held by %q after a one-shot call", holder)
+	}
+	rep, err := sb.Engine.RefreshDue(ctx, "")
+	if err != nil || !rep.Leader {
+		t.Fatalf("refresher could not lead: %+v %v", rep, err)
+	}
+}

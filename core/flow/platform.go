@@ -94,6 +94,21 @@ func (e *Engine) AddPlatform(ctx context.Context, p storage.Platform) (storage.P
 	return p, err
 }
 
+// UpdatePlatform validates and replaces a platform's settings, keeping its credentials.
+func (e *Engine) UpdatePlatform(ctx context.Context, p storage.Platform) (storage.Platform, error) {
+	if err := ValidatePlatform(&p); err != nil {
+		return p, err
+	}
+	if err := e.db.UpdatePlatform(ctx, p); err != nil {
+		return p, err
+	}
+	e.mu.Lock()
+	delete(e.crypters, p.ComponentAppID) // the Token or the key may have changed
+	e.mu.Unlock()
+	_, err := e.crypter(p)
+	return p, err
+}
+
 // Platforms lists the configured platforms.
 func (e *Engine) Platforms(ctx context.Context) ([]storage.Platform, error) {
 	return e.db.Platforms(ctx)

@@ -46,8 +46,10 @@ func (e *Engine) HandlePush(ctx context.Context, componentAppID string, m wxapi.
 		}
 		e.emit(ctx, Event{Kind: EventCodeCaptured, ComponentAppID: componentAppID, AuthorizerAppID: m.AuthorizerAppID,
 			Message: fmt.Sprintf("%s push for %s", m.InfoType, m.AuthorizerAppID)})
+		e.bg.Add(1)
 		go func() {
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+			defer e.bg.Done()
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.exchangeTimeout)
 			defer cancel()
 			_, _ = e.exchange(ctx, claimed) // failures are emitted and recorded on the session
 		}()
@@ -74,6 +76,7 @@ func (e *Engine) receiveTicket(ctx context.Context, componentAppID, ticket strin
 		return fmt.Errorf("ticket push without ComponentVerifyTicket")
 	}
 	now := e.clock.Now()
+	prev, _ := e.db.CurrentTicket(ctx, componentAppID)
 	current, err := e.db.SaveTicket(ctx, storage.Ticket{ComponentAppID: componentAppID, Ticket: ticket,
 		CreateTime: created, ReceivedAt: now, Source: source})
 	if err != nil {
@@ -84,8 +87,16 @@ func (e *Engine) receiveTicket(ctx context.Context, componentAppID, ticket strin
 			Message: "an older ticket arrived (replayed or delayed push); the newer one stays current"})
 		return nil
 	}
-	e.emit(ctx, Event{Kind: EventTicketReceived, ComponentAppID: componentAppID,
-		Message: "component_verify_ticket received from " + source + ", valid until " + created.Add(TicketValidity).Format("15:04")})
+	ev := Event{Kind: EventTicketReceived, ComponentAppID: componentAppID,
+		Message: "component_verify_ticket received from " + source + ", valid until " + created.Add(TicketValidity).Format("15:04")}
+	if prev.Ticket == ticket {
+		// WeChat repeats a ticket several times before rotating it: the tickets table records
+		// every push; the audit log only the changes.
+		ev.Message = "component_verify_ticket push received (same value), valid until " + created.Add(TicketValidity).Format("15:04")
+		e.notify(ctx, ev)
+	} else {
+		e.emit(ctx, ev)
+	}
 	select {
 	case e.kick <- struct{}{}:
 	default:

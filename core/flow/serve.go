@@ -54,19 +54,27 @@ func (e *Engine) Listen(ctx context.Context, addr string) (net.Addr, <-chan erro
 		return nil, nil, fmt.Errorf("listener cannot bind %s: %w (another wxauth serve or console may be running; use --listen to pick another address)", addr, err)
 	}
 	srv := callback.NewHTTPServer(e.Listener())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	// done yields only after in-flight requests have finished, so a caller that waits for it
+	// may close the database safely.
 	done := make(chan error, 1)
 	go func() {
-		err := srv.Serve(ln)
+		var err error
+		select {
+		case err = <-served:
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			err = srv.Shutdown(sctx)
+			if serr := <-served; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+				err = serr
+			}
+		}
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}
 		done <- err
-	}()
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
 	}()
 	return ln.Addr(), done, nil
 }
@@ -84,7 +92,6 @@ func (e *Engine) RunRefresher(ctx context.Context, interval time.Duration) {
 		e.refreshAll(ctx)
 		select {
 		case <-ctx.Done():
-			e.releaseLeases()
 			return
 		case <-t.C:
 		case <-e.kick:
@@ -119,4 +126,7 @@ func (e *Engine) releaseLeases() {
 	for _, p := range ps {
 		_ = e.db.ReleaseLease(ctx, leaseName(p.ComponentAppID), e.holder)
 	}
+	e.mu.Lock()
+	clear(e.leading)
+	e.mu.Unlock()
 }

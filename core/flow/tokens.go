@@ -63,8 +63,19 @@ func (e *Engine) underLease(ctx context.Context, componentAppID string, fn func(
 		}
 		if ok {
 			_, stop := e.keepLease(ctx, componentAppID)
-			defer stop()
-			return fn(ctx)
+			err := fn(ctx)
+			stop()
+			e.mu.Lock()
+			leading := e.leading[componentAppID]
+			e.mu.Unlock()
+			if !leading {
+				// A one-shot holder (`wxauth token`, a console action) gives the lease back at
+				// once; the background refresher keeps it between its passes.
+				if rerr := e.db.ReleaseLease(context.WithoutCancel(ctx), leaseName(componentAppID), e.holder); rerr != nil {
+					e.log.Warn("releasing the refresh lease", "err", rerr)
+				}
+			}
+			return err
 		}
 		if finished, err := done(ctx); err != nil || finished {
 			return err
@@ -432,6 +443,10 @@ func (e *Engine) RefreshDue(ctx context.Context, componentAppID string) (Refresh
 	// again (each extra mint cuts the stored token's life to WeChat's 5-minute overlap).
 	lost, stop := e.keepLease(ctx, p.ComponentAppID)
 	defer stop()
+	e.mu.Lock()
+	e.leading[p.ComponentAppID] = true
+	e.mu.Unlock()
+	e.resumeExchanges(ctx, p)
 	if b, paused := e.pausedUntil(p.ComponentAppID); paused {
 		e.log.Info("refresher paused", "component_appid", p.ComponentAppID, "code", b.code, "until", b.until)
 		return rep, nil
@@ -522,6 +537,27 @@ func (e *Engine) keepLease(ctx context.Context, componentAppID string) (lost fun
 		}
 	}()
 	return gone.Load, func() { cancel(); <-done }
+}
+
+// resumeExchanges retries the exchanges that stopped processes left half done. The code was
+// committed when it arrived, so nothing the merchant did is lost.
+func (e *Engine) resumeExchanges(ctx context.Context, p storage.Platform) {
+	before := time.Now().Add(-e.exchangeTimeout - e.exchangeTimeout/4)
+	stale, err := e.db.StaleExchanges(ctx, p.ComponentAppID, before)
+	if err != nil {
+		e.log.Warn("listing stale exchanges", "err", err)
+		return
+	}
+	for _, s := range stale {
+		if ok, err := e.db.RetryExchange(ctx, s.ID, before); err != nil || !ok {
+			continue
+		}
+		e.emit(ctx, Event{Kind: EventCodeCaptured, ComponentAppID: p.ComponentAppID,
+			Message: "resuming an authorization-code exchange interrupted by a stopped process"})
+		if _, err := e.exchange(ctx, s); err != nil {
+			e.log.Warn("resumed exchange failed", "err", err)
+		}
+	}
 }
 
 // checkTicketFreshness warns (once per stale spell) when no push arrived for 20 minutes.

@@ -85,7 +85,7 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 	}
 	simSrv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go simSrv.Serve(simLn)
-	sb.cleanup = append(sb.cleanup, func() { simSrv.Close() })
+	sb.cleanup = append(sb.cleanup, func() { simSrv.Close(); sim.Close() })
 	sb.SimURL = "http://" + simLn.Addr().String()
 	go sim.Run(ctx)
 
@@ -156,6 +156,9 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 func (sb *Sandbox) Close() {
 	if sb.cancel != nil {
 		sb.cancel()
+	}
+	if sb.Engine != nil {
+		sb.Engine.Close()
 	}
 	for _, d := range sb.done {
 		select {
