@@ -127,7 +127,15 @@ func (a *app) demoHeadless(ctx context.Context, sb *sandbox.Sandbox) error {
 	return nil
 }
 
-// demoConsole opens the console on the sandbox and pushes the first ticket.
+// demoConsole opens the console on the sandbox. The simulator pushes the first ticket a moment
+// after the console is up, so a newcomer watches it arrive, as it would from WeChat.
 func (a *app) demoConsole(ctx context.Context, sb *sandbox.Sandbox) error {
-	return withCode(ExitFailure, fmt.Errorf("the console is not part of this build yet; run `wxauth demo --headless`"))
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+			_ = sb.PushTicket(ctx) // a failure shows in the console as a missing ticket and in the log
+		}
+	}()
+	return a.runConsole(ctx, sb.Engine, ConsoleOptions{Sandbox: sb})
 }

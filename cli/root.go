@@ -100,6 +100,7 @@ authorization in a browser, api_query_auth and periodic authorizer token refresh
 	pf.BoolVar(&a.g.json, "json", false, "print machine-readable JSON")
 	root.AddCommand(a.pushCmd())
 	root.AddCommand(a.simCmd())
+	root.AddCommand(a.demoCmd())
 	root.AddCommand(a.platformCmd(), a.serveCmd(), a.authorizeCmd(), a.tokenCmd(), a.authorizersCmd(),
 		a.exportCmd(), a.ticketCmd(), a.statusCmd())
 	return root
