@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"wxauth/core/sandbox"
+	"wxauth/core/wxsim"
 )
 
 func (a *app) demoCmd() *cobra.Command {
@@ -37,7 +38,15 @@ callback, exchange, authorizer info, one authorizer-token refresh, the token pro
 				return withCode(ExitFailure, err)
 			}
 			defer closeLog()
-			sb, err := sandbox.Start(ctx, sandbox.Options{DBPath: a.g.db, Logger: logger, Refresher: !headless})
+			opts := sandbox.Options{DBPath: a.g.db, Logger: logger, Refresher: !headless}
+			if !headless {
+				// Authorizer tokens live 5 minutes in the console demo instead of 2 hours, so a
+				// newcomer sees one renewed on its own (about a minute before it expires).
+				world := wxsim.DefaultWorld()
+				world.Settings.AuthorizerTokenTTL = wxsim.Duration(demoTokenTTL)
+				opts.World = &world
+			}
+			sb, err := sandbox.Start(ctx, opts)
 			if err != nil {
 				return withCode(ExitFailure, fmt.Errorf("starting the sandbox: %w", err))
 			}
@@ -127,15 +136,11 @@ func (a *app) demoHeadless(ctx context.Context, sb *sandbox.Sandbox) error {
 	return nil
 }
 
-// demoConsole opens the console on the sandbox. The simulator pushes the first ticket a moment
-// after the console is up, so a newcomer watches it arrive, as it would from WeChat.
+// demoTokenTTL is the authorizer-token lifetime of the console demo.
+const demoTokenTTL = 5 * time.Minute
+
+// demoConsole opens the console on the sandbox; the simulator pushes the first ticket as it
+// starts, as WeChat does once a platform is approved.
 func (a *app) demoConsole(ctx context.Context, sb *sandbox.Sandbox) error {
-	go func() {
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
-			_ = sb.PushTicket(ctx) // a failure shows in the console as a missing ticket and in the log
-		}
-	}()
 	return a.runConsole(ctx, sb.Engine, ConsoleOptions{Sandbox: sb})
 }

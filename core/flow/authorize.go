@@ -136,8 +136,8 @@ func (e *Engine) CaptureCode(ctx context.Context, sessionID, code, source string
 }
 
 // Paste completes an authorization from whatever the user pasted: the redirected URL (any
-// form, hash routers included) or the bare code. It uses the newest pending session, or a new
-// record when there is none (a code from an authorization started elsewhere).
+// form, hash routers included) or the bare code. It finishes the session named in the URL, else
+// the newest pending one, else a new record (a code from an authorization started elsewhere).
 func (e *Engine) Paste(ctx context.Context, componentAppID, input string) (storage.Authorizer, error) {
 	ac, err := wxapi.ParseAuthCode(input)
 	if err != nil {
@@ -150,6 +150,13 @@ func (e *Engine) Paste(ctx context.Context, componentAppID, input string) (stora
 	id := ""
 	if u, err := url.Parse(strings.TrimSpace(input)); err == nil {
 		id = u.Query().Get("session")
+	}
+	if id == "" {
+		// A bare code belongs to the authorization the user is waiting on, if there is one.
+		if s, err := e.db.LatestSession(ctx, p.ComponentAppID); err == nil && s.State == storage.SessionPending &&
+			e.clock.Now().Before(s.PreAuthExpiresAt) {
+			id = s.ID
+		}
 	}
 	if id == "" {
 		id = e.randomID(16)

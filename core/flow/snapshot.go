@@ -29,7 +29,7 @@ func (e *Engine) Snapshot(ctx context.Context, componentAppID string) (Snapshot,
 	}
 	if t, err := e.db.ComponentToken(ctx, p.ComponentAppID); err == nil {
 		s.ComponentToken = &t
-		s.NextRefreshAt = e.policy.RenewAt("component/"+p.ComponentAppID, t.ExpiresAt)
+		s.NextRefreshAt = e.policy.RenewAt("component/"+p.ComponentAppID, t.ObtainedAt, t.ExpiresAt)
 	} else if !errors.Is(err, storage.ErrNotFound) {
 		return s, err
 	}

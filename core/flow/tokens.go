@@ -453,7 +453,7 @@ func (e *Engine) RefreshDue(ctx context.Context, componentAppID string) (Refresh
 	}
 	now := e.clock.Now()
 	tok, err := e.db.ComponentToken(ctx, p.ComponentAppID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && e.policy.Due(now, "component/"+p.ComponentAppID, tok.ExpiresAt)) {
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && e.policy.Due(now, "component/"+p.ComponentAppID, tok.ObtainedAt, tok.ExpiresAt)) {
 		if _, err := e.db.CurrentTicket(ctx, p.ComponentAppID); err == nil {
 			if _, err := e.mintComponentToken(ctx, p, tok.Version); err != nil {
 				return rep, err
@@ -475,7 +475,7 @@ func (e *Engine) RefreshDue(ctx context.Context, componentAppID string) (Refresh
 		if a.Status == storage.StatusError && now.Sub(a.LastErrorAt) < time.Minute {
 			continue // back off a failing authorizer between passes
 		}
-		if e.policy.Due(now, "authorizer/"+a.AppID, a.AccessExpiresAt) {
+		if e.policy.Due(now, "authorizer/"+a.AppID, a.AccessObtainedAt, a.AccessExpiresAt) {
 			due = append(due, a)
 		}
 	}

@@ -46,23 +46,30 @@ func (p Policy) WithDefaults() Policy {
 	return p
 }
 
-// RenewAt is when a credential expiring at expiresAt should be renewed. The jitter is derived
-// from key and expiresAt, so every process and every pass computes the same instant (no
-// thundering herd of 10,000 authorizers renewing in the same second, no flapping).
-func (p Policy) RenewAt(key string, expiresAt time.Time) time.Time {
-	at := expiresAt.Add(-p.Margin)
-	if p.Jitter > 0 {
+// RenewAt is when a credential obtained at obtainedAt and expiring at expiresAt should be
+// renewed: Margin before expiry, plus up to Jitter earlier. For short-lived credentials both
+// shrink to a fifth and a tenth of the lifetime, so a 5-minute token is not renewed in a loop.
+// The jitter is derived from key and expiresAt, so every process and every pass computes the
+// same instant (no herd of 10,000 authorizers renewing in the same second, no flapping).
+func (p Policy) RenewAt(key string, obtainedAt, expiresAt time.Time) time.Time {
+	margin, jitter := p.Margin, p.Jitter
+	if life := expiresAt.Sub(obtainedAt); !obtainedAt.IsZero() && life > 0 {
+		margin = min(margin, life/5)
+		jitter = min(jitter, life/10)
+	}
+	at := expiresAt.Add(-margin)
+	if jitter > 0 {
 		h := fnv.New64a()
 		h.Write([]byte(key))
 		h.Write([]byte(expiresAt.UTC().Format(time.RFC3339Nano)))
-		at = at.Add(-time.Duration(h.Sum64() % uint64(p.Jitter)))
+		at = at.Add(-time.Duration(h.Sum64() % uint64(jitter)))
 	}
 	return at
 }
 
 // Due reports whether a credential must be renewed now. A zero expiry is always due.
-func (p Policy) Due(now time.Time, key string, expiresAt time.Time) bool {
-	return expiresAt.IsZero() || !now.Before(p.RenewAt(key, expiresAt))
+func (p Policy) Due(now time.Time, key string, obtainedAt, expiresAt time.Time) bool {
+	return expiresAt.IsZero() || !now.Before(p.RenewAt(key, obtainedAt, expiresAt))
 }
 
 // Retry runs fn up to p.Attempts times while retryable(err) says another try can help, sleeping
