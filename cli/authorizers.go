@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -20,50 +21,42 @@ token is held. Nothing is refreshed: use ` + "`wxauth token APPID`" + ` or ` + "
   wxauth authorizers --json | jq -r '.[] | select(.status != "healthy") | .authorizer_appid'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			eng, closeEng, err := a.openEngine(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeEng()
-			p, err := a.platformFor(ctx, eng)
-			if err != nil {
-				return err
-			}
-			list, err := eng.DB().Authorizers(ctx, p.ComponentAppID)
-			if err != nil {
-				return engineErr(err)
-			}
-			if a.g.json {
-				out := make([]authorizerJSON, len(list))
-				for i, au := range list {
-					out[i] = toAuthorizerJSON(au)
+			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p storage.Platform) error {
+				list, err := eng.DB().Authorizers(ctx, p.ComponentAppID)
+				if err != nil {
+					return engineErr(err)
 				}
-				return jsonOut(a.out, out)
-			}
-			if len(list) == 0 {
-				fmt.Fprintf(a.err, "no account has authorized %s yet; start with `wxauth authorize`\n", p.ComponentAppID)
-				return nil
-			}
-			now := eng.Now()
-			rows := [][]string{{"AUTHORIZER APPID", "NAME", "KIND", "STATUS", "TOKEN EXPIRES", "REFRESH TOKEN", "PERMISSIONS", "LAST ERROR"}}
-			for _, au := range list {
-				rt := "no"
-				if au.RefreshToken != "" {
-					rt = "yes"
+				if a.g.json {
+					out := make([]authorizerJSON, len(list))
+					for i, au := range list {
+						out[i] = toAuthorizerJSON(au)
+					}
+					return jsonOut(a.out, out)
 				}
-				name := au.NickName
-				if name == "" {
-					name = "-"
+				if len(list) == 0 {
+					fmt.Fprintf(a.err, "no account has authorized %s yet; start with `wxauth authorize`\n", p.ComponentAppID)
+					return nil
 				}
-				lastErr := "-"
-				if au.LastError != "" {
-					lastErr = au.LastError
+				now := eng.Now()
+				rows := [][]string{{"AUTHORIZER APPID", "NAME", "KIND", "STATUS", "TOKEN EXPIRES", "REFRESH TOKEN", "PERMISSIONS", "LAST ERROR"}}
+				for _, au := range list {
+					rt := "no"
+					if au.RefreshToken != "" {
+						rt = "yes"
+					}
+					name := au.NickName
+					if name == "" {
+						name = "-"
+					}
+					lastErr := "-"
+					if au.LastError != "" {
+						lastErr = au.LastError
+					}
+					rows = append(rows, []string{au.AppID, name, orDash(au.Kind), au.Status,
+						untilText(now, au.AccessExpiresAt), rt, fmt.Sprintf("%d sets", len(au.FuncInfo)), lastErr})
 				}
-				rows = append(rows, []string{au.AppID, name, orDash(au.Kind), au.Status,
-					untilText(now, au.AccessExpiresAt), rt, fmt.Sprintf("%d sets", len(au.FuncInfo)), lastErr})
-			}
-			return writeTable(a.out, rows)
+				return writeTable(a.out, rows)
+			})
 		},
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/spf13/cobra"
+
 	"wxauth/core/flow"
 	"wxauth/storage"
 )
@@ -45,4 +47,20 @@ func engineErr(err error) error {
 		return withCode(ExitWaiting, err)
 	}
 	return withCode(ExitFailure, err)
+}
+
+// onPlatform runs fn with the engine and the platform the command acts on (--platform, or the
+// only one configured), closing the engine afterwards.
+func (a *app) onPlatform(cmd *cobra.Command, fn func(ctx context.Context, eng *flow.Engine, p storage.Platform) error) error {
+	ctx := cmd.Context()
+	eng, closeEng, err := a.openEngine(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeEng()
+	p, err := a.platformFor(ctx, eng)
+	if err != nil {
+		return err
+	}
+	return fn(ctx, eng, p)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"wxauth/core/export"
 	"wxauth/core/flow"
+	"wxauth/storage"
 )
 
 func (a *app) exportCmd() *cobra.Command {
@@ -53,67 +55,59 @@ mint tokens and becomes a second refresher.`,
 					return usageErr("%q is not an authorizer appid (wx followed by 16 lowercase hex digits)", id)
 				}
 			}
-			ctx := cmd.Context()
-			eng, closeEng, err := a.openEngine(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeEng()
-			p, err := a.platformFor(ctx, eng)
-			if err != nil {
-				return err
-			}
-			named := len(args) > 0
-			ids := args
-			if !named {
-				list, err := eng.DB().Authorizers(ctx, p.ComponentAppID)
-				if err != nil {
-					return engineErr(err)
-				}
-				for _, au := range list {
-					ids = append(ids, au.AppID)
-				}
-			}
-			var items []export.Item
-			skipped := 0
-			for _, id := range ids {
-				au, err := eng.AuthorizerToken(ctx, p.ComponentAppID, id)
-				if err != nil {
-					if !flow.NeedsUser(err) {
-						return engineErr(fmt.Errorf("%s: %w", id, err))
+			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p storage.Platform) error {
+				named := len(args) > 0
+				ids := args
+				if !named {
+					list, err := eng.DB().Authorizers(ctx, p.ComponentAppID)
+					if err != nil {
+						return engineErr(err)
 					}
-					skipped++
-					fmt.Fprintf(a.err, "skipped %s: %s\n", id, err)
-					continue
+					for _, au := range list {
+						ids = append(ids, au.AppID)
+					}
 				}
-				it := export.Item{ComponentAppID: p.ComponentAppID, AuthorizerAppID: au.AppID, NickName: au.NickName,
-					AccessToken: au.AccessToken, ExpiresAt: au.AccessExpiresAt}
-				if withRefresh {
-					it.RefreshToken = au.RefreshToken
+				var items []export.Item
+				skipped := 0
+				for _, id := range ids {
+					au, err := eng.AuthorizerToken(ctx, p.ComponentAppID, id)
+					if err != nil {
+						if !flow.NeedsUser(err) {
+							return engineErr(fmt.Errorf("%s: %w", id, err))
+						}
+						skipped++
+						fmt.Fprintf(a.err, "skipped %s: %s\n", id, err)
+						continue
+					}
+					it := export.Item{ComponentAppID: p.ComponentAppID, AuthorizerAppID: au.AppID, NickName: au.NickName,
+						AccessToken: au.AccessToken, ExpiresAt: au.AccessExpiresAt}
+					if withRefresh {
+						it.RefreshToken = au.RefreshToken
+					}
+					items = append(items, it)
 				}
-				items = append(items, it)
-			}
-			var buf bytes.Buffer
-			if err := export.Format(&buf, format, items); err != nil {
-				return withCode(ExitFailure, err)
-			}
-			if output != "" {
-				if err := export.WriteFile(output, buf.Bytes()); err != nil {
+				var buf bytes.Buffer
+				if err := export.Format(&buf, format, items); err != nil {
 					return withCode(ExitFailure, err)
 				}
-				fmt.Fprintf(a.err, "exported %d token(s) to %s (mode 0600)\n", len(items), output)
-			} else if _, err := a.out.Write(buf.Bytes()); err != nil {
-				return withCode(ExitFailure, err)
-			}
-			switch {
-			case named && skipped > 0:
-				return withCode(ExitWaiting, fmt.Errorf("%d of the %d named authorizer(s) could not be exported (see above)", skipped, len(ids)))
-			case !named && skipped > 0 && len(items) == 0:
-				return withCode(ExitWaiting, fmt.Errorf("none of the %d authorizer(s) could be exported (see above)", skipped))
-			case len(ids) == 0:
-				fmt.Fprintf(a.err, "no account has authorized %s yet; start with `wxauth authorize`\n", p.ComponentAppID)
-			}
-			return nil
+				if output != "" {
+					if err := export.WriteFile(output, buf.Bytes()); err != nil {
+						return withCode(ExitFailure, err)
+					}
+					fmt.Fprintf(a.err, "exported %d token(s) to %s (mode 0600)\n", len(items), output)
+				} else if _, err := a.out.Write(buf.Bytes()); err != nil {
+					return withCode(ExitFailure, err)
+				}
+				switch {
+				case named && skipped > 0:
+					return withCode(ExitWaiting, fmt.Errorf("%d of the %d named authorizer(s) could not be exported (see above)", skipped, len(ids)))
+				case !named && skipped > 0 && len(items) == 0:
+					return withCode(ExitWaiting, fmt.Errorf("none of the %d authorizer(s) could be exported (see above)", skipped))
+				case len(ids) == 0:
+					fmt.Fprintf(a.err, "no account has authorized %s yet; start with `wxauth authorize`\n", p.ComponentAppID)
+				}
+				return nil
+			})
 		},
 	}
 	f := cmd.Flags()

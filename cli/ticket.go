@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -39,50 +40,42 @@ func (a *app) ticketShowCmd() *cobra.Command {
   wxauth ticket show --json | jq .age_seconds`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			eng, closeEng, err := a.openEngine(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeEng()
-			p, err := a.platformFor(ctx, eng)
-			if err != nil {
-				return err
-			}
-			snap, err := eng.Snapshot(ctx, p.ComponentAppID)
-			if err != nil {
-				return engineErr(err)
-			}
-			if snap.Ticket == nil {
-				return withCode(ExitWaiting, fmt.Errorf("no component_verify_ticket has arrived yet for %s\n  what to do: make sure %s/wechat/events reaches the listener (`wxauth serve`), then `wxauth ticket push`",
-					p.ComponentAppID, p.PublicURL))
-			}
-			t := *snap.Ticket
-			age := snap.Now.Sub(t.ReceivedAt)
-			if a.g.json {
-				return jsonOut(a.out, map[string]any{
-					"component_appid": t.ComponentAppID,
-					"ticket":          t.Ticket,
-					"received_at":     timeJSON(t.ReceivedAt),
-					"age_seconds":     int64(age / time.Second),
-					"created_at":      timeJSON(t.CreateTime),
-					"expires_at":      timeJSON(snap.TicketExpiresAt),
-					"source":          t.Source,
-					"last_push_at":    timeJSON(snap.LastPushAt),
-				})
-			}
-			shown := flow.Mask(t.Ticket)
-			if reveal {
-				shown = t.Ticket
-			}
-			fmt.Fprintf(a.out, "ticket      %s\n", shown)
-			fmt.Fprintf(a.out, "received    %s (%s, from %s)\n", t.ReceivedAt.Format(time.RFC3339), agoText(snap.Now, t.ReceivedAt), t.Source)
-			fmt.Fprintf(a.out, "valid until %s (%s)\n", snap.TicketExpiresAt.Format(time.RFC3339), untilText(snap.Now, snap.TicketExpiresAt))
-			if snap.Has(flow.SideTicketStale) {
-				fmt.Fprintf(a.err, "note: no ticket push for %s (WeChat pushes every 10 minutes); check that %s/wechat/events is reachable, then `wxauth ticket push`\n",
-					roundDur(snap.Now.Sub(snap.LastPushAt)), p.PublicURL)
-			}
-			return nil
+			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p storage.Platform) error {
+				snap, err := eng.Snapshot(ctx, p.ComponentAppID)
+				if err != nil {
+					return engineErr(err)
+				}
+				if snap.Ticket == nil {
+					return withCode(ExitWaiting, fmt.Errorf("no component_verify_ticket has arrived yet for %s\n  what to do: make sure %s/wechat/events reaches the listener (`wxauth serve`), then `wxauth ticket push`",
+						p.ComponentAppID, p.PublicURL))
+				}
+				t := *snap.Ticket
+				age := snap.Now.Sub(t.ReceivedAt)
+				if a.g.json {
+					return jsonOut(a.out, map[string]any{
+						"component_appid": t.ComponentAppID,
+						"ticket":          t.Ticket,
+						"received_at":     timeJSON(t.ReceivedAt),
+						"age_seconds":     int64(age / time.Second),
+						"created_at":      timeJSON(t.CreateTime),
+						"expires_at":      timeJSON(snap.TicketExpiresAt),
+						"source":          t.Source,
+						"last_push_at":    timeJSON(snap.LastPushAt),
+					})
+				}
+				shown := flow.Mask(t.Ticket)
+				if reveal {
+					shown = t.Ticket
+				}
+				fmt.Fprintf(a.out, "ticket      %s\n", shown)
+				fmt.Fprintf(a.out, "received    %s (%s, from %s)\n", t.ReceivedAt.Format(time.RFC3339), agoText(snap.Now, t.ReceivedAt), t.Source)
+				fmt.Fprintf(a.out, "valid until %s (%s)\n", snap.TicketExpiresAt.Format(time.RFC3339), untilText(snap.Now, snap.TicketExpiresAt))
+				if snap.Has(flow.SideTicketStale) {
+					fmt.Fprintf(a.err, "note: no ticket push for %s (WeChat pushes every 10 minutes); check that %s/wechat/events is reachable, then `wxauth ticket push`\n",
+						roundDur(snap.Now.Sub(snap.LastPushAt)), p.PublicURL)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&reveal, "reveal", false, "print the ticket in full (--json always does)")
@@ -97,37 +90,29 @@ func (a *app) ticketSetCmd() *cobra.Command {
   wxauth --platform wx1234567890abcdef ticket set "$(grep -o 'ticket@@@[^<]*' push.log | tail -1)"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			eng, closeEng, err := a.openEngine(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeEng()
-			p, err := a.platformFor(ctx, eng)
-			if err != nil {
-				return err
-			}
-			if err := eng.SetTicket(ctx, p.ComponentAppID, args[0]); err != nil {
-				var ue *flow.UserError
-				if errors.As(err, &ue) {
-					return usageErr("%s", err)
+			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p storage.Platform) error {
+				if err := eng.SetTicket(ctx, p.ComponentAppID, args[0]); err != nil {
+					var ue *flow.UserError
+					if errors.As(err, &ue) {
+						return usageErr("%s", err)
+					}
+					return engineErr(err)
 				}
-				return engineErr(err)
-			}
-			cur, err := eng.DB().CurrentTicket(ctx, p.ComponentAppID)
-			if err != nil && !errors.Is(err, storage.ErrNotFound) {
-				return engineErr(err)
-			}
-			current := cur.Ticket == strings.TrimSpace(args[0])
-			if a.g.json {
-				return jsonOut(a.out, map[string]any{"component_appid": p.ComponentAppID, "current": current})
-			}
-			if !current {
-				fmt.Fprintf(a.out, "ticket stored in the history of %s; a newer one stays current\n", p.ComponentAppID)
+				cur, err := eng.DB().CurrentTicket(ctx, p.ComponentAppID)
+				if err != nil && !errors.Is(err, storage.ErrNotFound) {
+					return engineErr(err)
+				}
+				current := cur.Ticket == strings.TrimSpace(args[0])
+				if a.g.json {
+					return jsonOut(a.out, map[string]any{"component_appid": p.ComponentAppID, "current": current})
+				}
+				if !current {
+					fmt.Fprintf(a.out, "ticket stored in the history of %s; a newer one stays current\n", p.ComponentAppID)
+					return nil
+				}
+				fmt.Fprintf(a.out, "ticket stored for %s and now current\n", p.ComponentAppID)
 				return nil
-			}
-			fmt.Fprintf(a.out, "ticket stored for %s and now current\n", p.ComponentAppID)
-			return nil
+			})
 		},
 	}
 }
@@ -141,25 +126,17 @@ listener must be running there (` + "`wxauth serve`" + `); ` + "`wxauth ticket s
 		Example: `  wxauth ticket push && sleep 5 && wxauth ticket show`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			eng, closeEng, err := a.openEngine(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeEng()
-			p, err := a.platformFor(ctx, eng)
-			if err != nil {
-				return err
-			}
-			msg, err := eng.StartPushTicket(ctx, p.ComponentAppID)
-			if err != nil {
-				return engineErr(err)
-			}
-			if a.g.json {
-				return jsonOut(a.out, map[string]any{"component_appid": p.ComponentAppID, "message": msg})
-			}
-			fmt.Fprintln(a.out, msg)
-			return nil
+			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p storage.Platform) error {
+				msg, err := eng.StartPushTicket(ctx, p.ComponentAppID)
+				if err != nil {
+					return engineErr(err)
+				}
+				if a.g.json {
+					return jsonOut(a.out, map[string]any{"component_appid": p.ComponentAppID, "message": msg})
+				}
+				fmt.Fprintln(a.out, msg)
+				return nil
+			})
 		},
 	}
 }

@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"regexp"
+	"wxauth/core/flow"
+	"wxauth/storage"
 
 	"github.com/spf13/cobra"
 )
@@ -32,35 +35,27 @@ not whitelisted); the explanation and what to do are on stderr.`,
 			if target != "component" && !appidArgRE.MatchString(target) {
 				return usageErr("%q is neither \"component\" nor an authorizer appid (wx followed by 16 lowercase hex digits)", target)
 			}
-			ctx := cmd.Context()
-			eng, closeEng, err := a.openEngine(ctx)
-			if err != nil {
-				return err
-			}
-			defer closeEng()
-			p, err := a.platformFor(ctx, eng)
-			if err != nil {
-				return err
-			}
-			var tok jsonToken
-			if target == "component" {
-				t, err := eng.ComponentToken(ctx, p.ComponentAppID)
-				if err != nil {
-					return engineErr(err)
+			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p storage.Platform) error {
+				var tok jsonToken
+				if target == "component" {
+					t, err := eng.ComponentToken(ctx, p.ComponentAppID)
+					if err != nil {
+						return engineErr(err)
+					}
+					tok = jsonToken{Token: t.Token, ExpiresAt: timeJSON(t.ExpiresAt)}
+				} else {
+					au, err := eng.AuthorizerToken(ctx, p.ComponentAppID, target)
+					if err != nil {
+						return engineErr(err)
+					}
+					tok = jsonToken{Token: au.AccessToken, ExpiresAt: timeJSON(au.AccessExpiresAt)}
 				}
-				tok = jsonToken{Token: t.Token, ExpiresAt: timeJSON(t.ExpiresAt)}
-			} else {
-				au, err := eng.AuthorizerToken(ctx, p.ComponentAppID, target)
-				if err != nil {
-					return engineErr(err)
+				if a.g.json {
+					return jsonOut(a.out, tok)
 				}
-				tok = jsonToken{Token: au.AccessToken, ExpiresAt: timeJSON(au.AccessExpiresAt)}
-			}
-			if a.g.json {
-				return jsonOut(a.out, tok)
-			}
-			_, err = fmt.Fprintln(a.out, tok.Token)
-			return withCode(ExitFailure, err)
+				_, err := fmt.Fprintln(a.out, tok.Token)
+				return withCode(ExitFailure, err)
+			})
 		},
 	}
 }
