@@ -222,6 +222,9 @@ func errorEvent(kind EventKind, componentAppID, authorizerAppID, what string, er
 			ev.Message += " (rid " + we.Rid + ")"
 		}
 		ev.Remedy = info.Remedy
+		if we.ErrCode == 45009 {
+			ev.Remedy += " With wxauth: `wxauth quota clear`."
+		}
 	case errors.As(err, &ce):
 		ev.Code = ce.Code
 	case errors.As(err, &ue):
