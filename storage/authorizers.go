@@ -107,9 +107,10 @@ type Grant struct {
 // SaveGrant records an authorization (new, re-authorized or updated): tokens replaced, status
 // healthy, the refresh token added to the history. An empty refresh token never replaces a
 // stored one. It returns the previous record (zero if new) for diffing permission sets.
+// The commit is fsynced: the code it came from works once.
 func (db *DB) SaveGrant(ctx context.Context, g Grant) (prev Authorizer, err error) {
 	funcInfo, _ := json.Marshal(nonNil(g.FuncInfo))
-	err = db.tx(ctx, func(tx *sql.Tx) error {
+	err = db.durableTx(ctx, func(tx *sql.Tx) error {
 		prev, err = scanAuthorizer(tx.QueryRowContext(ctx, `SELECT `+authorizerCols+` FROM authorizers
 			WHERE component_appid=? AND authorizer_appid=?`, g.ComponentAppID, g.AppID))
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -189,12 +190,13 @@ func (db *DB) SwapAuthorizerToken(ctx context.Context, componentAppID, appid str
 	return out, err
 }
 
-// RecoverRefreshToken stores a refresh token found by api_get_authorizer_list (never an empty one).
+// RecoverRefreshToken stores a refresh token found by api_get_authorizer_list (never an empty
+// one), fsynced like a grant.
 func (db *DB) RecoverRefreshToken(ctx context.Context, componentAppID, appid, token string, at time.Time) error {
 	if token == "" {
 		return fmt.Errorf("refusing to store an empty refresh token for %s", appid)
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.durableTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE authorizers SET refresh_token=?, updated_at=? WHERE component_appid=? AND authorizer_appid=?`,
 			token, ms(at), componentAppID, appid)
 		if err != nil {

@@ -138,7 +138,32 @@ func (db *DB) migrate(ctx context.Context) error {
 // tx runs fn in an IMMEDIATE transaction (the DSN's _txlock), so read-check-write sequences
 // are atomic across processes.
 func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
+	return runTx(ctx, db.sql, fn)
+}
+
+// durableTx is tx with its commit fsynced (synchronous=FULL for this transaction only), which
+// also makes every earlier commit in the WAL durable. The DSN's synchronous=NORMAL survives a
+// crash of the process but may lose the last commits to a power loss or a kernel crash: fine
+// for what WeChat hands out again (tickets are re-pushed every 10 minutes, tokens re-minted),
+// not for what it gives once, such as the grant of a single-use authorization code.
+func (db *DB) durableTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous=FULL`); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	// Back to the DSN's level before the connection returns to the pool.
+	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous=NORMAL`)
+	return runTx(ctx, conn, fn)
+}
+
+func runTx(ctx context.Context, db interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
