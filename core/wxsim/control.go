@@ -128,7 +128,7 @@ func (s *Sim) controlRoutes() map[string][]controlRoute {
 		},
 		"/sim/faults": {
 			{http.MethodGet, "fault rules in force", s.ctlFaultsGet},
-			{http.MethodPost, `{"path","error_rate","errcode","http_status","latency","drop_rate","malformed_rate"}: add a fault rule`, s.ctlFaultsPost},
+			{http.MethodPost, `{"path","error_rate","errcode","http_status","http_rate","latency","latency_rate","drop_rate","malformed_rate"}: add a fault rule`, s.ctlFaultsPost},
 			{http.MethodDelete, "remove every fault rule", s.ctlFaultsDelete},
 		},
 		"/sim/stats":       {{http.MethodGet, "calls, tokens minted, pushes sent and failed", s.ctlStats}},

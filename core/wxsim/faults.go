@@ -10,17 +10,24 @@ import (
 
 // Faults inject failures into the API answers whose path starts with Path ("" is every API
 // path; the /sim/ control API and the pages are never affected). When several rules match,
-// the one with the longest Path wins.
+// the one with the longest Path wins. One rule can mix every kind of failure: each call is
+// dropped, or answered with HTTPStatus, or with ErrCode, or truncated (drawn in that order),
+// and independently delayed.
 type Faults struct {
 	Path string `json:"path"`
 	// ErrorRate is the fraction of calls that fail: with ErrCode (default -1 "system error")
-	// in a normal 200 answer, or, when HTTPStatus is set, with that status and a gateway page.
-	// Left at 0 while ErrCode or HTTPStatus is set, it means every call.
+	// in a normal 200 answer, or, when HTTPStatus is set and HTTPRate is not, with that status
+	// and a gateway page. Left at 0 while ErrCode or HTTPStatus is set, it means every call.
 	ErrorRate  float64 `json:"error_rate"`
 	ErrCode    int     `json:"errcode"`
 	HTTPStatus int     `json:"http_status"`
-	// Latency delays every matching answer (real time).
-	Latency Duration `json:"latency"`
+	// HTTPRate is the fraction of calls answered with HTTPStatus (default 502), drawn apart
+	// from ErrorRate so that one rule mixes gateway failures with errcode answers.
+	HTTPRate float64 `json:"http_rate"`
+	// Latency delays matching answers (real time): every one, or a LatencyRate fraction of
+	// them (spikes).
+	Latency     Duration `json:"latency"`
+	LatencyRate float64  `json:"latency_rate"`
 	// DropRate is the fraction of calls whose connection is closed without an answer.
 	DropRate float64 `json:"drop_rate"`
 	// MalformedRate is the fraction of answers cut in half (truncated JSON).
@@ -42,7 +49,7 @@ func (f Faults) Validate() error {
 	for _, r := range []struct {
 		name string
 		v    float64
-	}{{"error_rate", f.ErrorRate}, {"drop_rate", f.DropRate}, {"malformed_rate", f.MalformedRate}} {
+	}{{"error_rate", f.ErrorRate}, {"http_rate", f.HTTPRate}, {"latency_rate", f.LatencyRate}, {"drop_rate", f.DropRate}, {"malformed_rate", f.MalformedRate}} {
 		if r.v < 0 || r.v > 1 || r.v != r.v {
 			return fmt.Errorf("%s: must be between 0 and 1, got %v", r.name, r.v)
 		}
@@ -51,10 +58,18 @@ func (f Faults) Validate() error {
 }
 
 func (f Faults) errorRate() float64 {
-	if f.ErrorRate == 0 && (f.ErrCode != 0 || f.HTTPStatus != 0) {
+	if f.ErrorRate == 0 && (f.ErrCode != 0 || (f.HTTPStatus != 0 && f.HTTPRate == 0)) {
 		return 1
 	}
 	return f.ErrorRate
+}
+
+// httpStatus is the status of gateway failures drawn by HTTPRate.
+func (f Faults) httpStatus() int {
+	if f.HTTPStatus == 0 {
+		return http.StatusBadGateway
+	}
+	return f.HTTPStatus
 }
 
 func clamp01(v float64) float64 {
@@ -68,6 +83,7 @@ func clamp01(v float64) float64 {
 // clamped (the control API rejects them instead).
 func (s *Sim) SetFaults(f Faults) {
 	f.ErrorRate, f.DropRate, f.MalformedRate = clamp01(f.ErrorRate), clamp01(f.DropRate), clamp01(f.MalformedRate)
+	f.HTTPRate, f.LatencyRate = clamp01(f.HTTPRate), clamp01(f.LatencyRate)
 	if f.Latency < 0 {
 		f.Latency = 0
 	}
@@ -96,6 +112,15 @@ func (s *Sim) FaultRules() []Faults {
 	return append([]Faults{}, s.faults...)
 }
 
+// Kinds of injected fault, as counted in Stats.FaultsByKind.
+const (
+	FaultDrop      = "drop"
+	FaultHTTP      = "http"
+	FaultErrCode   = "errcode"
+	FaultMalformed = "malformed"
+	FaultLatency   = "latency"
+)
+
 // faultDraw is what happens to one call.
 type faultDraw struct {
 	latency    time.Duration
@@ -118,12 +143,16 @@ func (s *Sim) drawFault(path string) faultDraw {
 	if rule == nil {
 		return d
 	}
-	d.latency = rule.Latency.D()
+	if rule.Latency > 0 && (rule.LatencyRate == 0 || s.frand.Float64() < rule.LatencyRate) {
+		d.latency = rule.Latency.D()
+	}
 	switch {
 	case rule.DropRate > 0 && s.frand.Float64() < rule.DropRate:
 		d.drop = true
+	case rule.HTTPRate > 0 && s.frand.Float64() < rule.HTTPRate:
+		d.httpStatus = rule.httpStatus()
 	case rule.errorRate() > 0 && s.frand.Float64() < rule.errorRate():
-		if rule.HTTPStatus != 0 {
+		if rule.HTTPStatus != 0 && rule.HTTPRate == 0 {
 			d.httpStatus = rule.HTTPStatus
 		} else if d.errcode = rule.ErrCode; d.errcode == 0 {
 			d.errcode = -1
@@ -134,6 +163,16 @@ func (s *Sim) drawFault(path string) faultDraw {
 	if d.drop || d.errcode != 0 || d.httpStatus != 0 || d.malformed || d.latency > 0 {
 		s.stats.faults++
 	}
+	count := func(hit bool, kind string) {
+		if hit {
+			s.stats.faultsByKind[kind]++
+		}
+	}
+	count(d.drop, FaultDrop)
+	count(d.httpStatus != 0, FaultHTTP)
+	count(d.errcode != 0, FaultErrCode)
+	count(d.malformed, FaultMalformed)
+	count(d.latency > 0, FaultLatency)
 	return d
 }
 

@@ -141,3 +141,56 @@ func TestFaultsValidate(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestFaultMix: one rule mixes every kind of failure, each at about its rate, and delays only
+// a fraction of the calls; FaultsByKind counts each kind the client saw.
+func TestFaultMix(t *testing.T) {
+	e := newEnv(t, nil)
+	tok := e.componentToken()
+	e.sim.SetFaults(wxsim.Faults{Path: wxapi.PathGetAuthorizerList, ErrorRate: 0.2, HTTPRate: 0.1, HTTPStatus: 503,
+		DropRate: 0.1, MalformedRate: 0.1, Latency: wxsim.Duration(time.Millisecond), LatencyRate: 0.1})
+	const calls = 600
+	seen := map[string]int{}
+	for i := 0; i < calls; i++ {
+		_, err := e.client.GetAuthorizerList(e.ctx, tok, e.p.ComponentAppID, 0, 10)
+		var (
+			he *wxapi.HTTPError
+			te *wxapi.TransportError
+			de *wxapi.DecodeError
+		)
+		switch {
+		case err == nil:
+			seen["ok"]++
+		case errors.As(err, &he) && he.StatusCode == 503:
+			seen[wxsim.FaultHTTP]++
+		case errors.As(err, &te):
+			seen[wxsim.FaultDrop]++
+		case errors.As(err, &de) && de.Truncated:
+			seen[wxsim.FaultMalformed]++
+		case wxapi.ErrCode(err) == -1:
+			seen[wxsim.FaultErrCode]++
+		default:
+			t.Fatalf("unexpected failure: %v", err)
+		}
+	}
+	st := e.sim.Stats()
+	// Drawn in order drop, HTTP, errcode, malformed: expected shares 10%, 9%, 16.2%, 6.5%.
+	want := map[string]float64{wxsim.FaultDrop: 0.1, wxsim.FaultHTTP: 0.09, wxsim.FaultErrCode: 0.162, wxsim.FaultMalformed: 0.065}
+	for kind, share := range want {
+		if got := float64(seen[kind]) / calls; got < share/2 || got > share*2 {
+			t.Errorf("%s: %d of %d calls, want about %.0f%%", kind, seen[kind], calls, share*100)
+		}
+		if st.FaultsByKind[kind] != int64(seen[kind]) {
+			t.Errorf("%s: stats count %d, the client saw %d", kind, st.FaultsByKind[kind], seen[kind])
+		}
+	}
+	if n := st.FaultsByKind[wxsim.FaultLatency]; n < calls/20 || n > calls/5 {
+		t.Errorf("%d delayed calls of %d at latency_rate 0.1", n, calls)
+	}
+	if err := (wxsim.Faults{HTTPRate: 1.5}).Validate(); err == nil {
+		t.Error("http_rate 1.5 validated")
+	}
+	if err := (wxsim.Faults{LatencyRate: -1}).Validate(); err == nil {
+		t.Error("latency_rate -1 validated")
+	}
+}

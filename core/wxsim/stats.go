@@ -21,12 +21,13 @@ type counters struct {
 	pushesSkipped    int64
 	pushesByType     map[string]int64
 	faults           int64
+	faultsByKind     map[string]int64
 	recent           []PushRecord
 	lastPushError    string
 }
 
 func newCounters() counters {
-	return counters{calls: map[string]int64{}, errors: map[string]int64{}, pushesByType: map[string]int64{}}
+	return counters{calls: map[string]int64{}, errors: map[string]int64{}, pushesByType: map[string]int64{}, faultsByKind: map[string]int64{}}
 }
 
 func (c *counters) recordPush(r PushRecord) {
@@ -67,6 +68,9 @@ type Stats struct {
 	LastPushError  string           `json:"last_push_error,omitempty"`
 	RecentPushes   []PushRecord     `json:"recent_pushes"`
 	FaultsInjected int64            `json:"faults_injected"`
+	// FaultsByKind splits them: "drop", "http", "errcode", "malformed", "latency" (a delayed
+	// call that also failed counts under both).
+	FaultsByKind map[string]int64 `json:"faults_by_kind"`
 }
 
 // Stats returns a snapshot of the counters.
@@ -93,5 +97,6 @@ func (s *Sim) Stats() Stats {
 		LastPushError:          c.lastPushError,
 		RecentPushes:           append([]PushRecord{}, c.recent...),
 		FaultsInjected:         c.faults,
+		FaultsByKind:           maps.Clone(c.faultsByKind),
 	}
 }
