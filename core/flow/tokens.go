@@ -12,8 +12,18 @@ import (
 	"wxauth/storage"
 )
 
-// usableFor is how long a stored token must still live for `token` to hand it out as is.
-const usableFor = time.Minute
+// lastsEnough reports whether a stored token obtained at obtained and expiring at expires may
+// be handed out as is at now: it must still live a minute, or a tenth of its lifetime when
+// that is shorter (worlds with compressed lifetimes). A tenth stays inside the refresher's
+// margin (a fifth), so the refresher renews short-lived tokens, not every `token` call, and a
+// 40 s component token is not re-minted on every pass.
+func lastsEnough(now, obtained, expires time.Time) bool {
+	need := time.Minute
+	if life := expires.Sub(obtained); !obtained.IsZero() && life > 0 {
+		need = min(need, life/10)
+	}
+	return expires.Sub(now) > need
+}
 
 func leaseName(componentAppID string) string { return "refresh/" + componentAppID }
 
@@ -25,7 +35,7 @@ func (e *Engine) ComponentToken(ctx context.Context, componentAppID string) (sto
 		return storage.ComponentToken{}, err
 	}
 	tok, err := e.db.ComponentToken(ctx, p.ComponentAppID)
-	if err == nil && tok.ExpiresAt.Sub(e.clock.Now()) > usableFor {
+	if err == nil && lastsEnough(e.clock.Now(), tok.ObtainedAt, tok.ExpiresAt) {
 		return tok, nil
 	}
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
@@ -33,14 +43,14 @@ func (e *Engine) ComponentToken(ctx context.Context, componentAppID string) (sto
 	}
 	err = e.underLease(ctx, p.ComponentAppID, func(ctx context.Context) error {
 		cur, err := e.db.ComponentToken(ctx, p.ComponentAppID)
-		if err == nil && cur.ExpiresAt.Sub(e.clock.Now()) > usableFor {
+		if err == nil && lastsEnough(e.clock.Now(), cur.ObtainedAt, cur.ExpiresAt) {
 			return nil // another process renewed it while we waited
 		}
 		_, err = e.mintComponentToken(ctx, p, cur.Version)
 		return err
 	}, func(ctx context.Context) (bool, error) {
 		cur, err := e.db.ComponentToken(ctx, p.ComponentAppID)
-		return err == nil && cur.ExpiresAt.Sub(e.clock.Now()) > usableFor, nil
+		return err == nil && lastsEnough(e.clock.Now(), cur.ObtainedAt, cur.ExpiresAt), nil
 	})
 	if err != nil {
 		return storage.ComponentToken{}, err
@@ -150,19 +160,19 @@ func (e *Engine) AuthorizerToken(ctx context.Context, componentAppID, authorizer
 	if err := usable(a); err != nil {
 		return a, err
 	}
-	if a.AccessToken != "" && a.AccessExpiresAt.Sub(e.clock.Now()) > usableFor {
+	if a.AccessToken != "" && lastsEnough(e.clock.Now(), a.AccessObtainedAt, a.AccessExpiresAt) {
 		return a, nil
 	}
 	fresh := func(ctx context.Context) (bool, error) {
 		cur, err := e.db.Authorizer(ctx, p.ComponentAppID, authorizerAppID)
-		return err == nil && cur.AccessVersion != a.AccessVersion && cur.AccessExpiresAt.Sub(e.clock.Now()) > usableFor, err
+		return err == nil && cur.AccessVersion != a.AccessVersion && lastsEnough(e.clock.Now(), cur.AccessObtainedAt, cur.AccessExpiresAt), err
 	}
 	err = e.underLease(ctx, p.ComponentAppID, func(ctx context.Context) error {
 		cur, err := e.db.Authorizer(ctx, p.ComponentAppID, authorizerAppID)
 		if err != nil {
 			return err
 		}
-		if cur.AccessExpiresAt.Sub(e.clock.Now()) > usableFor {
+		if lastsEnough(e.clock.Now(), cur.AccessObtainedAt, cur.AccessExpiresAt) {
 			return nil
 		}
 		return e.refreshAuthorizer(ctx, p, cur)
@@ -359,7 +369,7 @@ func (e *Engine) recoverRefreshToken(ctx context.Context, p storage.Platform, a 
 // Call it holding the lease.
 func (e *Engine) validComponentToken(ctx context.Context, p storage.Platform) (storage.ComponentToken, error) {
 	tok, err := e.db.ComponentToken(ctx, p.ComponentAppID)
-	if err == nil && tok.ExpiresAt.Sub(e.clock.Now()) > usableFor {
+	if err == nil && lastsEnough(e.clock.Now(), tok.ObtainedAt, tok.ExpiresAt) {
 		return tok, nil
 	}
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
