@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -27,6 +28,10 @@ func (a *app) openEngine(ctx context.Context, tune ...func(*flow.Config)) (*flow
 	}
 	db, err := storage.Open(ctx, path)
 	if err != nil {
+		var fe *storage.FileError
+		if errors.As(err, &fe) {
+			return nil, nil, withCode(ExitFailure, err) // names the database, the cause and the fix
+		}
 		return nil, nil, withCode(ExitFailure, fmt.Errorf("database %s: %w", path, err))
 	}
 	logFile, err := os.OpenFile(filepath.Join(filepath.Dir(path), "wxauth.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)

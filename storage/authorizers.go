@@ -211,7 +211,7 @@ func (db *DB) RecoverRefreshToken(ctx context.Context, componentAppID, appid, to
 
 // SetAuthorizerInfo stores what api_get_authorizer_info said about the account.
 func (db *DB) SetAuthorizerInfo(ctx context.Context, componentAppID, appid, nick, userName, principal, kind, infoJSON string, at time.Time) error {
-	res, err := db.sql.ExecContext(ctx, `UPDATE authorizers SET nick_name=?, user_name=?, principal_name=?, kind=?, info_json=?, updated_at=?
+	res, err := db.exec(ctx, `UPDATE authorizers SET nick_name=?, user_name=?, principal_name=?, kind=?, info_json=?, updated_at=?
 		WHERE component_appid=? AND authorizer_appid=?`, nick, userName, principal, kind, infoJSON, ms(at), componentAppID, appid)
 	if err != nil {
 		return err
@@ -225,7 +225,7 @@ func (db *DB) SetAuthorizerStatus(ctx context.Context, componentAppID, appid, st
 	if lastError != "" {
 		errAt = ms(at)
 	}
-	res, err := db.sql.ExecContext(ctx, `UPDATE authorizers SET status=?, last_error=?, last_error_at=?, updated_at=?
+	res, err := db.exec(ctx, `UPDATE authorizers SET status=?, last_error=?, last_error_at=?, updated_at=?
 		WHERE component_appid=? AND authorizer_appid=?`, status, lastError, errAt, ms(at), componentAppID, appid)
 	if err != nil {
 		return err

@@ -38,7 +38,7 @@ func scanPlatform(row interface{ Scan(...any) error }) (Platform, error) {
 
 // AddPlatform inserts a platform; ErrExists if its appid is taken.
 func (db *DB) AddPlatform(ctx context.Context, p Platform) error {
-	_, err := db.sql.ExecContext(ctx, `INSERT INTO platforms (`+platformCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := db.exec(ctx, `INSERT INTO platforms (`+platformCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 		p.ComponentAppID, p.AppSecret, p.Token, p.EncodingAESKey, p.AuthDomain, p.PublicURL,
 		p.ListenAddr, p.APIBase, p.LoginBase, p.MobileBase, ms(p.CreatedAt))
 	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
@@ -49,7 +49,7 @@ func (db *DB) AddPlatform(ctx context.Context, p Platform) error {
 
 // UpdatePlatform replaces a platform's settings.
 func (db *DB) UpdatePlatform(ctx context.Context, p Platform) error {
-	res, err := db.sql.ExecContext(ctx, `UPDATE platforms SET appsecret=?, token=?, encoding_aes_key=?,
+	res, err := db.exec(ctx, `UPDATE platforms SET appsecret=?, token=?, encoding_aes_key=?,
 		auth_domain=?, public_url=?, listen_addr=?, api_base=?, login_base=?, mobile_base=? WHERE component_appid=?`,
 		p.AppSecret, p.Token, p.EncodingAESKey, p.AuthDomain, p.PublicURL, p.ListenAddr, p.APIBase,
 		p.LoginBase, p.MobileBase, p.ComponentAppID)

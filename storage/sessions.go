@@ -47,7 +47,7 @@ func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 
 // CreateSession stores a new pending session.
 func (db *DB) CreateSession(ctx context.Context, s Session) error {
-	_, err := db.sql.ExecContext(ctx, `INSERT INTO auth_sessions (`+sessionCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := db.exec(ctx, `INSERT INTO auth_sessions (`+sessionCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		s.ID, s.ComponentAppID, s.PreAuthCode, ms(s.PreAuthExpiresAt), s.PCLink, s.MobileLink, SessionPending,
 		"", "", "", "", ms(s.CreatedAt), 0)
 	return err
@@ -132,7 +132,7 @@ func (db *DB) StaleExchanges(ctx context.Context, componentAppID string, before 
 // RetryExchange takes a stale exchanging session over (bumping claimed_at) so that only one
 // process resumes it; it reports whether this caller got it.
 func (db *DB) RetryExchange(ctx context.Context, id string, claimedBefore time.Time) (bool, error) {
-	res, err := db.sql.ExecContext(ctx, `UPDATE auth_sessions SET claimed_at=? WHERE id=? AND state=? AND claimed_at<?`,
+	res, err := db.exec(ctx, `UPDATE auth_sessions SET claimed_at=? WHERE id=? AND state=? AND claimed_at<?`,
 		ms(time.Now()), id, SessionExchanging, ms(claimedBefore))
 	if err != nil {
 		return false, err
@@ -147,7 +147,7 @@ func (db *DB) FinishSession(ctx context.Context, id, authorizerAppID, errText st
 	if errText != "" {
 		state = SessionFailed
 	}
-	_, err := db.sql.ExecContext(ctx, `UPDATE auth_sessions SET state=?, authorizer_appid=?, error=?, finished_at=? WHERE id=?`,
+	_, err := db.exec(ctx, `UPDATE auth_sessions SET state=?, authorizer_appid=?, error=?, finished_at=? WHERE id=?`,
 		state, authorizerAppID, errText, ms(at), id)
 	return err
 }
@@ -166,7 +166,7 @@ type Event struct {
 
 // AppendEvent adds an entry to the log.
 func (db *DB) AppendEvent(ctx context.Context, e Event) error {
-	_, err := db.sql.ExecContext(ctx, `INSERT INTO events (at, component_appid, authorizer_appid, kind, level, code, message)
+	_, err := db.exec(ctx, `INSERT INTO events (at, component_appid, authorizer_appid, kind, level, code, message)
 		VALUES (?,?,?,?,?,?,?)`, ms(e.At), e.ComponentAppID, e.AuthorizerAppID, e.Kind, e.Level, e.Code, e.Message)
 	return err
 }
@@ -199,7 +199,7 @@ func QuotaDay(t time.Time) string {
 
 // CountCall adds one call of api to today's counter.
 func (db *DB) CountCall(ctx context.Context, componentAppID, api string, at time.Time) error {
-	_, err := db.sql.ExecContext(ctx, `INSERT INTO api_calls (component_appid, day, api, calls) VALUES (?,?,?,1)
+	_, err := db.exec(ctx, `INSERT INTO api_calls (component_appid, day, api, calls) VALUES (?,?,?,1)
 		ON CONFLICT (component_appid, day, api) DO UPDATE SET calls=calls+1`, componentAppID, QuotaDay(at), api)
 	return err
 }

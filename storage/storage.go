@@ -66,10 +66,16 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// -shm files the same mode as the database file.
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
+		if fe := fileError(path, err); fe != err {
+			return nil, fe
+		}
 		return nil, fmt.Errorf("opening the database file: %w", err)
 	}
 	f.Close()
 	if err := os.Chmod(path, 0o600); err != nil {
+		if fe := fileError(path, err); fe != err {
+			return nil, fe
+		}
 		return nil, fmt.Errorf("restricting the database file to its owner: %w", err)
 	}
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
@@ -80,7 +86,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db := &DB{sql: sqldb, path: path}
 	if err := db.migrate(ctx); err != nil {
 		sqldb.Close()
-		return nil, err
+		return nil, fileError(path, err)
 	}
 	return db, nil
 }
@@ -138,7 +144,7 @@ func (db *DB) migrate(ctx context.Context) error {
 // tx runs fn in an IMMEDIATE transaction (the DSN's _txlock), so read-check-write sequences
 // are atomic across processes.
 func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	return runTx(ctx, db.sql, fn)
+	return fileError(db.path, runTx(ctx, db.sql, fn))
 }
 
 // durableTx is tx with its commit fsynced (synchronous=FULL for this transaction only), which
@@ -149,15 +155,15 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 func (db *DB) durableTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("database: %w", err)
+		return fileError(db.path, fmt.Errorf("database: %w", err))
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous=FULL`); err != nil {
-		return fmt.Errorf("database: %w", err)
+		return fileError(db.path, fmt.Errorf("database: %w", err))
 	}
 	// Back to the DSN's level before the connection returns to the pool.
 	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous=NORMAL`)
-	return runTx(ctx, conn, fn)
+	return fileError(db.path, runTx(ctx, conn, fn))
 }
 
 func runTx(ctx context.Context, db interface {

@@ -130,7 +130,7 @@ func (db *DB) AcquireLease(ctx context.Context, name, holder string, now time.Ti
 
 // ReleaseLease gives the lease up if holder has it.
 func (db *DB) ReleaseLease(ctx context.Context, name, holder string) error {
-	_, err := db.sql.ExecContext(ctx, `DELETE FROM leases WHERE name=? AND holder=?`, name, holder)
+	_, err := db.exec(ctx, `DELETE FROM leases WHERE name=? AND holder=?`, name, holder)
 	return err
 }
 
