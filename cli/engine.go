@@ -16,9 +16,8 @@ import (
 
 // openEngine opens the database (--db, else $WXAUTH_DB, else the default path) and builds the
 // engine, logging to wxauth.log beside the database: never to the terminal, which the console
-// draws on. tune adjusts the engine's configuration (serve's lease TTL). The returned function
-// closes both.
-func (a *app) openEngine(ctx context.Context, tune ...func(*flow.Config)) (*flow.Engine, func(), error) {
+// draws on. The returned function closes both.
+func (a *app) openEngine(ctx context.Context) (*flow.Engine, func(), error) {
 	path := a.g.db
 	if path == "" {
 		var err error
@@ -40,11 +39,7 @@ func (a *app) openEngine(ctx context.Context, tune ...func(*flow.Config)) (*flow
 		return nil, nil, withCode(ExitFailure, fmt.Errorf("log file: %w", err))
 	}
 	logger := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	cfg := flow.Config{DB: db, Logger: logger}
-	for _, f := range tune {
-		f(&cfg)
-	}
-	eng := flow.New(cfg)
+	eng := flow.New(flow.Config{DB: db, Logger: logger})
 	return eng, func() { eng.Close(); db.Close(); logFile.Close() }, nil
 }
 

@@ -74,7 +74,7 @@ func TestThreeServesAndAConsole(t *testing.T) {
 	// B starts first and takes the lease; A serves the platform's public address (the pushes);
 	// C listens elsewhere. All three run the refresher.
 	serveArgs := func(extra ...string) []string {
-		return append([]string{"--db", db, "serve", "--interval", "1s", "--lease-ttl", "2s"}, extra...)
+		return append([]string{"--db", db, "serve", "--interval", "1s"}, extra...)
 	}
 	b := startProc(t, "serve B", bin, nil, serveArgs("--listen", freeAddr(t))...)
 	b.waitOut(t, 10*time.Second, "serve: listening on")

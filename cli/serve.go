@@ -14,9 +14,9 @@ import (
 
 func (a *app) serveCmd() *cobra.Command {
 	var listen string
-	var interval, leaseTTL time.Duration
+	var interval time.Duration
 	cmd := &cobra.Command{
-		Use:   "serve [--listen ADDR] [--interval 15s] [--lease-ttl 60s]",
+		Use:   "serve [--listen ADDR] [--interval 15s]",
 		Short: "Run the listener and the refresher for every platform until SIGINT/SIGTERM",
 		Long: `Run the daemon: one HTTP listener per distinct listen address of the platforms in the database
 (the 授权事件接收URL /wechat/events, the launch page and the redirect capture), and the refresher,
@@ -24,7 +24,8 @@ which renews tickets' tokens and every authorizer's token ahead of expiry.
 
 Any number of serve, console and token processes may share one database: a lease in the database
 makes exactly one of them refresh each platform, and another takes over if it stops: at once
-after a clean stop, within --lease-ttl after a crash or kill -9. An
+after a clean stop or when the stopped process ran on this host (even after kill -9), after the
+lease's 60 s otherwise. An
 ` + "`authorized`" + ` push alone is enough for serve to exchange the code and store the authorizer.
 
 stdout gets one line per bound address ("serve: listening on http://ADDR"); events go to stderr
@@ -37,10 +38,7 @@ stdout gets one line per bound address ("serve: listening on http://ADDR"); even
 			if interval <= 0 {
 				return usageErr("--interval must be positive, got %s", interval)
 			}
-			if leaseTTL < time.Second {
-				return usageErr("--lease-ttl must be at least 1s, got %s", leaseTTL)
-			}
-			eng, closeEng, err := a.openEngine(cmd.Context(), func(c *flow.Config) { c.LeaseTTL = leaseTTL })
+			eng, closeEng, err := a.openEngine(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -110,7 +108,6 @@ stdout gets one line per bound address ("serve: listening on http://ADDR"); even
 	f := cmd.Flags()
 	f.StringVar(&listen, "listen", "", "bind this address for every platform instead of each platform's own")
 	f.DurationVar(&interval, "interval", 15*time.Second, "how often the refresher looks for credentials due for renewal")
-	f.DurationVar(&leaseTTL, "lease-ttl", 60*time.Second, "how long the refresh lease of a serve that died without handing it over keeps others from taking over (lower it only for worlds with compressed lifetimes)")
 	return cmd
 }
 

@@ -13,7 +13,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"sync"
 	"time"
 
@@ -36,7 +35,7 @@ type Config struct {
 	Clock       Clock
 	HTTPClient  *http.Client
 	Logger      *slog.Logger
-	Holder      string                 // lease holder id; default host:pid:random
+	Holder      string                 // lease holder id; default host:pid:random (holder.go)
 	OpenBrowser func(url string) error // default: the system browser, output silenced
 	Policy      refresh.Policy
 	LeaseTTL    time.Duration // default 60 s
@@ -53,6 +52,7 @@ type Engine struct {
 	hc              *http.Client
 	log             *slog.Logger
 	holder          string
+	host            string // this host in lease holders (see holder.go)
 	browser         func(string) error
 	policy          refresh.Policy
 	leaseTTL        time.Duration
@@ -91,9 +91,9 @@ func New(cfg Config) *Engine {
 	if e.random == nil {
 		e.random = rand.Reader
 	}
+	e.host = localHost()
 	if e.holder == "" {
-		host, _ := os.Hostname()
-		e.holder = fmt.Sprintf("%s:%d:%s", host, os.Getpid(), e.randomID(4))
+		e.holder = defaultHolder(e.host, e.randomID(4))
 	}
 	if e.browser == nil {
 		e.browser = openBrowser

@@ -67,7 +67,7 @@ func (e *Engine) underLease(ctx context.Context, componentAppID string, fn func(
 	defer lock.Unlock()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		ok, err := e.db.AcquireLease(ctx, leaseName(componentAppID), e.holder, e.clock.Now(), e.leaseTTL)
+		ok, err := e.acquireLease(ctx, componentAppID)
 		if err != nil {
 			return fmt.Errorf("taking the refresh lease: %w", err)
 		}
@@ -443,7 +443,7 @@ func (e *Engine) RefreshDue(ctx context.Context, componentAppID string) (Refresh
 	lock := e.platformLock(p.ComponentAppID)
 	lock.Lock()
 	defer lock.Unlock()
-	ok, err := e.db.AcquireLease(ctx, leaseName(p.ComponentAppID), e.holder, e.clock.Now(), e.leaseTTL)
+	ok, err := e.acquireLease(ctx, p.ComponentAppID)
 	if err != nil || !ok {
 		return rep, err
 	}

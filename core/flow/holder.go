@@ -1,0 +1,73 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Lease holders are named host:pid:random. On Linux the host part carries the PID namespace
+// too, so containers that share a hostname never judge each other's pids. A process that finds
+// the lease held by a process of its own host that no longer runs (killed, crashed, or unable
+// to write the release, say on a full disk) takes it over at once instead of waiting out the
+// TTL: a `serve` restarted after kill -9 refreshes at once, and `wxauth token` is not blocked.
+
+// localHost names this host (and PID namespace) in lease holders.
+func localHost() string {
+	host, _ := os.Hostname()
+	if ns, err := os.Readlink("/proc/self/ns/pid"); err == nil {
+		host += "/" + strings.TrimSuffix(strings.TrimPrefix(ns, "pid:["), "]")
+	}
+	return host
+}
+
+func defaultHolder(host, random string) string {
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), random)
+}
+
+// deadHolder reports whether holder is a process of this host that no longer runs. Holders
+// of other hosts, other formats, this very process and live (or reused) pids never are.
+func (e *Engine) deadHolder(holder string) bool {
+	rest, _, ok := cutLast(holder, ":")
+	if !ok {
+		return false
+	}
+	host, pidText, ok := cutLast(rest, ":")
+	if !ok || host != e.host {
+		return false
+	}
+	pid, err := strconv.Atoi(pidText)
+	if err != nil || pid <= 0 || pid == os.Getpid() {
+		return false
+	}
+	return !processAlive(pid)
+}
+
+func cutLast(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return s, "", false
+}
+
+// acquireLease takes or renews the platform's refresh lease, taking over at once a lease left
+// by a dead process of this host. Two processes that see the same dead holder race on the
+// database's compare-and-set: one gets the lease.
+func (e *Engine) acquireLease(ctx context.Context, componentAppID string) (bool, error) {
+	name := leaseName(componentAppID)
+	ok, err := e.db.AcquireLease(ctx, name, e.holder, e.clock.Now(), e.leaseTTL)
+	if err != nil || ok {
+		return ok, err
+	}
+	holder, _, err := e.db.LeaseHolder(ctx, name)
+	if err != nil || holder == "" || !e.deadHolder(holder) {
+		return false, err
+	}
+	if err := e.db.ReleaseLease(ctx, name, holder); err != nil {
+		return false, err
+	}
+	e.log.Warn("took over the refresh lease of a stopped process", "component_appid", componentAppID, "holder", holder)
+	return e.db.AcquireLease(ctx, name, e.holder, e.clock.Now(), e.leaseTTL)
+}
