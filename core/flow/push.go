@@ -55,6 +55,14 @@ func (e *Engine) HandlePush(ctx context.Context, componentAppID string, m wxapi.
 		}()
 		return nil
 	case wxapi.InfoTypeUnauthorized:
+		// A cancellation older than the account's latest authorization (a replayed or very late
+		// push) must not revoke it; 5 minutes absorb clock skew between WeChat and us.
+		if a, err := e.db.Authorizer(ctx, componentAppID, m.AuthorizerAppID); err == nil &&
+			time.Unix(m.CreateTime, 0).Before(a.AuthorizedAt.Add(-5*time.Minute)) {
+			e.emit(ctx, Event{Kind: EventPushUnknown, Level: LevelWarn, ComponentAppID: componentAppID, AuthorizerAppID: m.AuthorizerAppID,
+				Message: "ignored an unauthorized push older than " + m.AuthorizerAppID + "'s latest authorization (replayed or delayed)"})
+			return nil
+		}
 		err := e.db.SetAuthorizerStatus(ctx, componentAppID, m.AuthorizerAppID, storage.StatusRevoked,
 			"the merchant cancelled the authorization", now)
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {

@@ -87,7 +87,6 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 	go simSrv.Serve(simLn)
 	sb.cleanup = append(sb.cleanup, func() { simSrv.Close(); sim.Close() })
 	sb.SimURL = "http://" + simLn.Addr().String()
-	go sim.Run(ctx)
 
 	dbPath := opts.DBPath
 	if dbPath == "" {
@@ -142,6 +141,8 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 	if err := sim.SetPlatformURLs(p.ComponentAppID, p.PublicURL+"/wechat/events", p.AuthDomain); err != nil {
 		return nil, err
 	}
+	// Only now that pushes go to our listener does the simulator start pushing.
+	go sim.Run(ctx)
 	if opts.Refresher {
 		interval := opts.Interval
 		if interval == 0 {
