@@ -114,6 +114,19 @@ func (e *Engine) WaitSession(ctx context.Context, id string) (storage.Session, e
 // arrives first; later arrivals for the same session are ignored. It exchanges the code, stores
 // the grant and the account info, and returns the authorizer.
 func (e *Engine) CaptureCode(ctx context.Context, sessionID, code, source string) (storage.Authorizer, error) {
+	// The callback is reachable by anyone: check the id's shape and read before any write, so
+	// requests with made-up ids cost no write transaction.
+	if !validSessionID(sessionID) {
+		return storage.Authorizer{}, &UserError{Msg: "this address does not name an authorization session", Remedy: "start a new authorization"}
+	}
+	if s, err := e.db.Session(ctx, sessionID); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return storage.Authorizer{}, &UserError{Msg: "unknown authorization session", Remedy: "start a new authorization", Err: err}
+		}
+		return storage.Authorizer{}, err
+	} else if s.State == storage.SessionDone {
+		return e.db.Authorizer(ctx, s.ComponentAppID, s.AuthorizerAppID)
+	}
 	s, err := e.db.ClaimSession(ctx, sessionID, code, source)
 	if errors.Is(err, storage.ErrConflict) {
 		if s.State == storage.SessionDone {
@@ -301,4 +314,17 @@ func FuncNames(ids []int) string {
 		parts[i] = strconv.Itoa(id) + " " + FuncName(id)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// validSessionID reports whether id has the shape randomID(16) gives: 32 lowercase hex digits.
+func validSessionID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
