@@ -13,13 +13,13 @@ import (
 	"wxauth/storage"
 )
 
-// crashSettings compress WeChat's lifetimes so that a refresh cycle takes seconds: 30 s
-// component tokens, 10 s authorizer tokens, a ticket push every 5 s.
+// crashSettings compress WeChat's lifetimes so that a refresh cycle takes seconds: 20 s
+// component tokens, 6 s authorizer tokens, a ticket push every 5 s.
 func crashSettings(s *wxsim.Settings) {
-	s.ComponentTokenTTL = wxsim.Duration(30 * time.Second)
-	s.ComponentTokenOverlap = wxsim.Duration(10 * time.Second)
-	s.AuthorizerTokenTTL = wxsim.Duration(10 * time.Second)
-	s.AuthorizerTokenOverlap = wxsim.Duration(5 * time.Second)
+	s.ComponentTokenTTL = wxsim.Duration(20 * time.Second)
+	s.ComponentTokenOverlap = wxsim.Duration(8 * time.Second)
+	s.AuthorizerTokenTTL = wxsim.Duration(6 * time.Second)
+	s.AuthorizerTokenOverlap = wxsim.Duration(3 * time.Second)
 	s.PushInterval = wxsim.Duration(5 * time.Second)
 }
 
@@ -60,7 +60,7 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 7))
-	t.Logf("crash: %d kills of serve, %d authorizers, 30 s component and 10 s authorizer tokens, seed %d", kills, len(appids), seed)
+	t.Logf("crash: %d kills of serve, %d authorizers, 20 s component and 6 s authorizer tokens, seed %d", kills, len(appids), seed)
 	began := time.Now()
 	var midWave int
 	var worstRecovery, worstToken time.Duration
@@ -72,7 +72,7 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 			time.Sleep(time.Duration(rng.Int64N(int64(250 * time.Millisecond))))
 			midWave++
 		} else {
-			time.Sleep(time.Duration(rng.Int64N(int64(10 * time.Second)))) // anywhere in a 10 s token's cycle
+			time.Sleep(time.Duration(rng.Int64N(int64(6 * time.Second)))) // anywhere in a 6 s token's cycle
 		}
 		if !serve.running() {
 			t.Fatalf("serve exited on its own: %v\nstderr: %s", serve.state, serve.err.String())
@@ -83,8 +83,8 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 			t.Fatalf("kill %d: integrity_check: %s", i+1, v)
 		}
 		// `wxauth token` while no serve runs: it hands out a stored token, or renews it, taking
-		// over the lease the killed serve left (a dead process of this host) without waiting
-		// for its 60 s to run out.
+		// over the lease the killed serve left (a dead process of this host) after 5 s of grace
+		// for the dead serve's requests in flight, instead of its 60 s TTL.
 		appid := appids[rng.IntN(len(appids))]
 		start := time.Now()
 		r := runProc(t, bin, nil, "--db", db, "token", appid)
@@ -99,7 +99,7 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 		restart := time.Now()
 		serve = startProc(t, "serve", bin, nil, serveArgs...)
 		serve.waitOut(t, 10*time.Second, "serve: listening on")
-		waitFor(t, 10*time.Second, "the restarted serve to take the lease over (well before its 60 s TTL)", func() bool {
+		waitFor(t, 30*time.Second, "the restarted serve to take the lease over (well before its 60 s TTL)", func() bool {
 			return leasePID(t, db) == serve.cmd.Process.Pid
 		})
 		waitFor(t, 40*time.Second, "the restarted serve to refresh every authorizer", func() bool {
@@ -138,6 +138,6 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 	t.Logf("crash figures: %d SIGKILLs (%d right after a reported renewal) in %v; integrity_check ok after every one; "+
 		"restart → every authorizer refreshed in ≤ %v; `wxauth token` with serve dead ≤ %v",
 		kills, midWave, elapsed.Round(time.Second), worstRecovery.Round(time.Millisecond), worstToken.Round(time.Millisecond))
-	t.Logf("  simulator: %d component tokens (≈ %.0f cycles of 30 s in the run), %d authorizer tokens, errors %v, faults %v",
-		st.ComponentTokensMinted, elapsed.Seconds()/30, st.AuthorizerTokensMinted, st.Errors, st.FaultsByKind)
+	t.Logf("  simulator: %d component tokens (≈ %.0f cycles of 20 s in the run), %d authorizer tokens, errors %v, faults %v",
+		st.ComponentTokensMinted, elapsed.Seconds()/20, st.AuthorizerTokensMinted, st.Errors, st.FaultsByKind)
 }

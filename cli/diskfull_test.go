@@ -133,8 +133,8 @@ func TestReadOnlyDatabase(t *testing.T) {
 // refresh (a real ENOSPC on a 1 MB tmpfs, so root and mount are needed; elsewhere it skips and
 // storage's TestFileFailuresRollBackAndSaySo covers the same error with SQLite's page limit).
 // The command fails with exit 1 saying the disk is full; the previous token is intact and the
-// database sound. Once space is freed, the next `wxauth token` succeeds at once: the lease the
-// failed process could not release is taken over from a dead process.
+// database sound. Once space is freed, the next `wxauth token` succeeds within seconds: the
+// lease the failed process could not release is taken over from a dead process.
 func TestDiskFullMidRefresh(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "tmpfs")

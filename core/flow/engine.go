@@ -52,7 +52,8 @@ type Engine struct {
 	hc              *http.Client
 	log             *slog.Logger
 	holder          string
-	host            string // this host in lease holders (see holder.go)
+	host            string        // this host in lease holders (see holder.go)
+	deadGrace       time.Duration // deadHolderGrace; tests shorten it
 	browser         func(string) error
 	policy          refresh.Policy
 	leaseTTL        time.Duration
@@ -67,6 +68,7 @@ type Engine struct {
 	locks    map[string]*sync.Mutex      // per platform: the lease is per process, this is per goroutine
 	blocked  map[string]block            // per platform: background refresh paused by a platform-wide error
 	leading  map[string]bool             // platforms this engine refreshes in the background (holds the lease)
+	deadSeen map[string]time.Time        // lease holders found dead, and since when (holder.go)
 	bg       sync.WaitGroup              // background exchanges started by pushes
 	kick     chan struct{}               // wakes the refresher early (a first ticket arrived)
 }
@@ -76,7 +78,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{
 		db: cfg.DB, clock: cfg.Clock, hc: cfg.HTTPClient, log: cfg.Logger, holder: cfg.Holder,
 		browser: cfg.OpenBrowser, policy: cfg.Policy.WithDefaults(), leaseTTL: cfg.LeaseTTL, random: cfg.Random,
-		subs: map[int]chan Event{}, crypters: map[string]*wxcrypt.Crypter{}, warned: map[string]time.Time{}, locks: map[string]*sync.Mutex{}, blocked: map[string]block{}, leading: map[string]bool{},
+		subs: map[int]chan Event{}, crypters: map[string]*wxcrypt.Crypter{}, warned: map[string]time.Time{}, locks: map[string]*sync.Mutex{}, blocked: map[string]block{}, leading: map[string]bool{}, deadSeen: map[string]time.Time{}, deadGrace: deadHolderGrace,
 		kick: make(chan struct{}, 1),
 	}
 	if e.clock == nil {

@@ -6,13 +6,21 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Lease holders are named host:pid:random. On Linux the host part carries the PID namespace
 // too, so containers that share a hostname never judge each other's pids. A process that finds
 // the lease held by a process of its own host that no longer runs (killed, crashed, or unable
-// to write the release, say on a full disk) takes it over at once instead of waiting out the
-// TTL: a `serve` restarted after kill -9 refreshes at once, and `wxauth token` is not blocked.
+// to write the release, say on a full disk) takes it over after deadHolderGrace instead of
+// waiting out the TTL: a `serve` restarted after kill -9 refreshes within seconds, and
+// `wxauth token` is not blocked for a minute.
+
+// deadHolderGrace is how long a dead holder's lease is left alone after it is first seen dead.
+// Requests the dead process had in flight may still reach WeChat; a token one of them mints
+// after our refresh would silently supersede ours (40001 once the overlap ends), so they are
+// given time to land first.
+const deadHolderGrace = 5 * time.Second
 
 // localHost names this host (and PID namespace) in lease holders.
 func localHost() string {
@@ -64,6 +72,16 @@ func (e *Engine) acquireLease(ctx context.Context, componentAppID string) (bool,
 	holder, _, err := e.db.LeaseHolder(ctx, name)
 	if err != nil || holder == "" || !e.deadHolder(holder) {
 		return false, err
+	}
+	e.mu.Lock()
+	first, seen := e.deadSeen[holder]
+	if !seen {
+		first = time.Now() // real time: the dead process's requests travel in real time
+		e.deadSeen[holder] = first
+	}
+	e.mu.Unlock()
+	if time.Since(first) < e.deadGrace {
+		return false, nil
 	}
 	if err := e.db.ReleaseLease(ctx, name, holder); err != nil {
 		return false, err

@@ -13,8 +13,8 @@ import (
 )
 
 // TestLeaseOfADeadProcessIsTakenOver: a lease left by a process of this host that no longer
-// runs is taken at once; one held by a live process, another host or a custom holder is
-// respected until it expires.
+// runs is taken once the grace for its in-flight requests has passed; one held by a live
+// process, another host or a custom holder is respected until it expires.
 func TestLeaseOfADeadProcessIsTakenOver(t *testing.T) {
 	ctx := context.Background()
 	gone := exec.Command("true")
@@ -49,7 +49,13 @@ func TestLeaseOfADeadProcessIsTakenOver(t *testing.T) {
 				t.Fatalf("setting up the lease: %v %v", ok, err)
 			}
 			e := New(Config{DB: db})
+			e.deadGrace = 50 * time.Millisecond
 			got, err := e.acquireLease(ctx, "wx3f9a6c21b5d7e08c")
+			if err != nil || got {
+				t.Fatalf("first attempt: taken %v, %v; a dead holder's requests get their grace", got, err)
+			}
+			time.Sleep(e.deadGrace)
+			got, err = e.acquireLease(ctx, "wx3f9a6c21b5d7e08c")
 			if err != nil {
 				t.Fatal(err)
 			}
