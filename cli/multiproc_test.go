@@ -112,6 +112,12 @@ func TestThreeServesAndAConsole(t *testing.T) {
 	}
 	newHolder := leasePID(t, db)
 	takeover := time.Since(stoppedAt)
+	successor := "the console"
+	for _, p := range []*proc{a, b, c} {
+		if p.cmd.Process.Pid == newHolder {
+			successor = p.name
+		}
+	}
 	time.Sleep(time.Until(began.Add(wall)))
 	// Every authorizer keeps being refreshed after the stop, by the new holder: at the latest
 	// one token lifetime after it.
@@ -186,8 +192,8 @@ func TestThreeServesAndAConsole(t *testing.T) {
 	if v := integrity(t, db); v != "ok" {
 		t.Errorf("integrity_check: %s", v)
 	}
-	t.Logf("multi-process figures: %v simulated (%v real, ×%d); 3 serves + %s; lease holder pid %d stopped half-way, pid %d took over within %v",
-		simulated, elapsed.Round(time.Second), compression, consoleNote, holder, newHolder, takeover.Round(time.Millisecond))
+	t.Logf("multi-process figures: %v simulated (%v real, ×%d); 3 serves + %s; lease holder pid %d stopped half-way, %s (pid %d) took over within %v",
+		simulated, elapsed.Round(time.Second), compression, consoleNote, holder, successor, newHolder, takeover.Round(time.Millisecond))
 	t.Logf("  component tokens %d over %.1f lifetimes of %v (gaps %v…%v); authorizer tokens %d (%.0f lifetimes' worth); 40001: %d; errors %v",
 		minted, cycles, ttl, minGap.Round(time.Millisecond), maxGap.Round(time.Millisecond), authMinted, authNeeded, after.Errors["40001"], after.Errors)
 }
