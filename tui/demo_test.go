@@ -111,6 +111,9 @@ func TestRunOwnsItsGoroutines(t *testing.T) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+		// Leave the console time to load the platform and draw it (the lease can be taken
+		// before the first frame with data) before quitting.
+		time.Sleep(500 * time.Millisecond)
 		typeKeys.Write([]byte("q"))
 	}()
 	var out bytes.Buffer
