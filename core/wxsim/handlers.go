@@ -349,19 +349,9 @@ func (s *Sim) apiStartPushTicket(c *call) (any, *apiErr) {
 	if e := c.decode(&req); e != nil {
 		return nil, e
 	}
-	ps, e := s.platformByAppID(req.ComponentAppID)
+	ps, e := s.platformBySecret(c, req.ComponentAppID, req.ComponentSecret)
 	if e != nil {
 		return nil, e
-	}
-	c.owner = ps.p.ComponentAppID
-	if e := s.whitelisted(ps, c.ip); e != nil {
-		return nil, e
-	}
-	switch {
-	case req.ComponentSecret == "":
-		return nil, errc(41004)
-	case req.ComponentSecret != ps.p.ComponentAppSecret:
-		return nil, errc(40125)
 	}
 	if e := s.useQuota(c, ps.p.ComponentAppID); e != nil {
 		return nil, e
@@ -419,19 +409,9 @@ func (s *Sim) apiClearQuotaV2(c *call) (any, *apiErr) {
 	if e := c.decode(&req); e != nil {
 		return nil, e
 	}
-	ps, e := s.platformByAppID(req.ComponentAppID)
+	ps, e := s.platformBySecret(c, req.ComponentAppID, req.AppSecret)
 	if e != nil {
 		return nil, e
-	}
-	c.owner = ps.p.ComponentAppID
-	if e := s.whitelisted(ps, c.ip); e != nil {
-		return nil, e
-	}
-	switch {
-	case req.AppSecret == "":
-		return nil, errc(41004)
-	case req.AppSecret != ps.p.ComponentAppSecret:
-		return nil, errc(40125)
 	}
 	target := ps.p.ComponentAppID
 	if req.AppID != "" {
@@ -574,4 +554,24 @@ func (s *Sim) apiAccountBasicInfo(c *call) (any, *apiErr) {
 	out.HeadImageInfo.HeadImageURL = "http://mmbiz.qpic.cn/mmbiz/" + imageID(acc.AppID, "head") + "/0"
 	out.HeadImageInfo.ModifyQuota = 5
 	return out, nil
+}
+
+// platformBySecret authenticates the token-free calls that carry the AppSecret in their body
+// (api_start_push_ticket, clear_quota/v2): platform, IP whitelist, then the secret.
+func (s *Sim) platformBySecret(c *call, componentAppID, secret string) (*platformState, *apiErr) {
+	ps, e := s.platformByAppID(componentAppID)
+	if e != nil {
+		return nil, e
+	}
+	c.owner = ps.p.ComponentAppID
+	if e := s.whitelisted(ps, c.ip); e != nil {
+		return nil, e
+	}
+	switch {
+	case secret == "":
+		return nil, errc(41004)
+	case secret != ps.p.ComponentAppSecret:
+		return nil, errc(40125)
+	}
+	return ps, nil
 }
