@@ -15,7 +15,6 @@ import (
 
 	"wxauth/core/wxapi"
 	"wxauth/core/wxsim"
-	"wxauth/storage"
 )
 
 // storedState is what must survive a failed write unchanged.
@@ -27,10 +26,7 @@ type storedState struct {
 func readState(t testing.TB, db, appid string) storedState {
 	t.Helper()
 	ctx := context.Background()
-	sdb, err := storage.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sdb := openStore(t, db)
 	defer sdb.Close()
 	a, err := sdb.Authorizer(ctx, sandboxAppID, appid)
 	if err != nil {

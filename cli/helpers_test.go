@@ -215,10 +215,7 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 func latestSession(t testing.TB, db string) storage.Session {
 	t.Helper()
 	ctx := context.Background()
-	sdb, err := storage.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sdb := openStore(t, db)
 	defer sdb.Close()
 	s, err := sdb.LatestSession(ctx, sandboxAppID)
 	if err != nil {
@@ -298,11 +295,19 @@ func (e *simEnv) authorizeByPaste(t testing.TB, appid string) {
 // storage opens the env's database directly, closed when the test ends.
 func (e *simEnv) storage(t testing.TB) *storage.DB {
 	t.Helper()
-	db, err := storage.Open(context.Background(), e.db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openStore(t, e.db)
 	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// openStore opens the database a command under test uses, to read what it stored (as
+// another process would); the caller closes it.
+func openStore(t testing.TB, path string) *storage.DB {
+	t.Helper()
+	db, err := storage.Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("opening database %s: %v", path, err)
+	}
 	return db
 }
 

@@ -202,10 +202,7 @@ func TestThreeServesAndAConsole(t *testing.T) {
 func leasePID(t testing.TB, db string) int {
 	t.Helper()
 	ctx := context.Background()
-	sdb, err := storage.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sdb := openStore(t, db)
 	defer sdb.Close()
 	holder, until, err := sdb.LeaseHolder(ctx, "refresh/"+sandboxAppID)
 	if err != nil {
@@ -223,10 +220,7 @@ func leasePID(t testing.TB, db string) int {
 func eventTimes(t testing.TB, db, kind string, since time.Time) []time.Time {
 	t.Helper()
 	ctx := context.Background()
-	sdb, err := storage.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sdb := openStore(t, db)
 	defer sdb.Close()
 	evs, err := sdb.Events(ctx, sandboxAppID, 1_000_000)
 	if err != nil {

@@ -210,10 +210,7 @@ func (s *simProc) checkToken(t testing.TB, tok string) wxsim.TokenInfo {
 func (s *simProc) refreshTokens(t testing.TB, db string) map[string]string {
 	t.Helper()
 	ctx := context.Background()
-	sdb, err := storage.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sdb := openStore(t, db)
 	defer sdb.Close()
 	comp, err := sdb.ComponentToken(ctx, sandboxAppID)
 	if err != nil {
@@ -281,10 +278,7 @@ func authorizeByCLI(t testing.TB, db string, sim *simProc, addr, appid string) {
 func authorizersOf(t testing.TB, db string) []storage.Authorizer {
 	t.Helper()
 	ctx := context.Background()
-	sdb, err := storage.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sdb := openStore(t, db)
 	defer sdb.Close()
 	list, err := sdb.Authorizers(ctx, sandboxAppID)
 	if err != nil {
@@ -297,10 +291,7 @@ func authorizersOf(t testing.TB, db string) []storage.Authorizer {
 func integrity(t testing.TB, db string) string {
 	t.Helper()
 	ctx := context.Background()
-	sdb, err := storage.Open(ctx, db)
-	if err != nil {
-		t.Fatalf("opening %s after a crash: %v", db, err)
-	}
+	sdb := openStore(t, db)
 	defer sdb.Close()
 	v, err := sdb.IntegrityCheck(ctx)
 	if err != nil {
