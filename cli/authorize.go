@@ -57,7 +57,7 @@ pre_auth_code works once).`,
 			if authType < 0 {
 				return usageErr("--auth-type must be positive, got %d", authType)
 			}
-			if bizAppID != "" && !appidArgRE.MatchString(bizAppID) {
+			if bizAppID != "" && !flow.ValidAppID(bizAppID) {
 				return usageErr("--biz-appid %q is not an appid (wx followed by 16 lowercase hex digits)", bizAppID)
 			}
 			if categoryIDs != "" {

@@ -51,7 +51,7 @@ mint tokens and becomes a second refresher.`,
 				return usageErr("--format must be one of %s, not %q", strings.Join(export.Formats, ", "), format)
 			}
 			for _, id := range args {
-				if !appidArgRE.MatchString(id) {
+				if !flow.ValidAppID(id) {
 					return usageErr("%q is not an authorizer appid (wx followed by 16 lowercase hex digits)", id)
 				}
 			}

@@ -3,14 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"wxauth/core/flow"
 	"wxauth/storage"
 
 	"github.com/spf13/cobra"
 )
-
-var appidArgRE = regexp.MustCompile(`^wx[0-9a-f]{16}$`)
 
 func (a *app) tokenCmd() *cobra.Command {
 	return &cobra.Command{
@@ -32,7 +29,7 @@ not whitelisted); the explanation and what to do are on stderr.`,
 			if len(args) == 1 {
 				target = args[0]
 			}
-			if target != "component" && !appidArgRE.MatchString(target) {
+			if target != "component" && !flow.ValidAppID(target) {
 				return usageErr("%q is neither \"component\" nor an authorizer appid (wx followed by 16 lowercase hex digits)", target)
 			}
 			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p storage.Platform) error {

@@ -7,12 +7,12 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 
 	"github.com/pkg/browser"
 
+	"wxauth/core/wxapi"
 	"wxauth/core/wxcrypt"
 	"wxauth/storage"
 )
@@ -25,7 +25,8 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
 
-var appidRE = regexp.MustCompile(`^wx[0-9a-f]{16}$`)
+// ValidAppID reports whether s is shaped like a WeChat appid (the faces check arguments with it).
+func ValidAppID(s string) bool { return wxapi.IsAppID(s) }
 
 // DefaultListenAddr is where the listener binds unless told otherwise: loopback only.
 const DefaultListenAddr = "127.0.0.1:8765"
@@ -35,7 +36,7 @@ const DefaultListenAddr = "127.0.0.1:8765"
 func ValidatePlatform(p *storage.Platform) error {
 	p.ComponentAppID = strings.TrimSpace(p.ComponentAppID)
 	switch {
-	case !appidRE.MatchString(p.ComponentAppID):
+	case !wxapi.IsAppID(p.ComponentAppID):
 		return &FieldError{"component appid", "must be wx followed by 16 lowercase hex digits (开发资料 → AppID)"}
 	case strings.TrimSpace(p.AppSecret) == "":
 		return &FieldError{"appsecret", "is required (开发资料 → AppSecret)"}

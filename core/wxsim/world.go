@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"wxauth/core/wxapi"
 	"wxauth/core/wxcrypt"
 )
 
@@ -377,7 +378,6 @@ func lineCol(data []byte, offset int64) (line, col int) {
 }
 
 var (
-	appIDRe     = regexp.MustCompile(`^wx[0-9a-f]{16}$`)
 	secretRe    = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
 	tokenRe     = regexp.MustCompile(`^[A-Za-z0-9]{3,32}$`)
 	aesKeyRe    = regexp.MustCompile(`^[A-Za-z0-9]{43}$`)
@@ -495,7 +495,7 @@ func (s Settings) validate() error {
 }
 
 func validateAppID(id string) error {
-	if !appIDRe.MatchString(id) {
+	if !wxapi.IsAppID(id) {
 		return fmt.Errorf("must be wx followed by 16 lowercase hex digits, got %q", clip(id, 40))
 	}
 	return nil
