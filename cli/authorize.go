@@ -5,15 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"wxauth/core/flow"
-	"wxauth/storage"
 )
 
 func (a *app) authorizeCmd() *cobra.Command {
@@ -53,21 +50,9 @@ pre_auth_code works once).`,
   wxauth authorize --json --timeout 30m | jq .authorizer_appid`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := flow.AuthOptions{AuthType: authType, BizAppID: bizAppID}
-			if authType < 0 {
-				return usageErr("--auth-type must be positive, got %d", authType)
-			}
-			if bizAppID != "" && !flow.ValidAppID(bizAppID) {
-				return usageErr("--biz-appid %q is not an appid (wx followed by 16 lowercase hex digits)", bizAppID)
-			}
-			if categoryIDs != "" {
-				for _, f := range strings.Split(categoryIDs, ",") {
-					id, err := strconv.Atoi(strings.TrimSpace(f))
-					if err != nil || id <= 0 {
-						return usageErr("--category-ids must be comma-separated permission-set ids, e.g. 1,17; %q is not one", f)
-					}
-					opts.CategoryIDs = append(opts.CategoryIDs, id)
-				}
+			opts, err := authOptions(authType, bizAppID, categoryIDs)
+			if err != nil {
+				return err
 			}
 			if timeout <= 0 {
 				return usageErr("--timeout must be positive, got %s", timeout)
@@ -77,87 +62,25 @@ pre_auth_code works once).`,
 				return err
 			}
 			defer closeEng()
-			// Cancelled before the database closes, so the listener stops first.
-			ctx, cancel := context.WithCancel(cmd.Context())
-			var listening <-chan error
-			defer func() {
-				cancel()
-				if listening != nil {
-					<-listening
-				}
-			}()
+			ctx := cmd.Context()
 			p, err := a.platformFor(ctx, eng)
 			if err != nil {
 				return err
 			}
 			if code != "" {
-				au, err := eng.Paste(ctx, p.ComponentAppID, code)
+				au, err := eng.AuthorizeWithCode(ctx, p.ComponentAppID, code)
 				if err != nil {
 					return engineErr(err)
 				}
 				return a.printAuthorized(eng.Now(), au, flow.SourcePaste)
 			}
-
-			auth, err := eng.StartAuthorization(ctx, p.ComponentAppID, opts)
+			run, err := eng.RunAuthorization(ctx, p.ComponentAppID, opts, flow.RunOptions{Listen: true, OpenBrowser: !noBrowser})
 			if err != nil {
 				return engineErr(err)
 			}
-			fmt.Fprintf(a.err, "Open this page on a computer and scan the QR code with the merchant's WeChat:\n  %s\n", auth.LaunchURL)
-			if mobile {
-				fmt.Fprintf(a.err, "Or open this link inside WeChat on the merchant's phone:\n  %s\n", auth.Session.MobileLink)
-			}
-			fmt.Fprintf(a.err, "The pre_auth_code is single use and expires %s.\n", untilText(eng.Now(), auth.Session.PreAuthExpiresAt))
-
-			// The redirect and the push reach whichever listener serves the public URL.
-			_, done, lerr := eng.Listen(ctx, p.ListenAddr)
-			switch {
-			case lerr == nil:
-				listening = done
-				fmt.Fprintf(a.err, "Listening on %s (public URL %s) until the code arrives.\n", p.ListenAddr, p.PublicURL)
-			case errors.Is(lerr, syscall.EADDRINUSE):
-				fmt.Fprintf(a.err, "note: %s is in use; assuming `wxauth serve` runs there and will receive the code.\n", p.ListenAddr)
-			default:
-				fmt.Fprintf(a.err, "note: no listener (%v); the redirect and the push cannot reach wxauth, paste the address instead.\n", lerr)
-			}
-			if !noBrowser {
-				if err := eng.OpenBrowser(ctx, p.ComponentAppID, auth.LaunchURL); err != nil {
-					fmt.Fprintf(a.err, "note: %v\n", err)
-				}
-			}
-
-			wctx, wcancel := context.WithTimeout(ctx, timeout)
-			defer wcancel()
-			pasted := make(chan pasteResult, 1)
-			if _, tty := ttyFD(a.in); tty {
-				fmt.Fprintln(a.err, "Waiting… or paste the address the browser shows after approving, then Enter:")
-				go a.readPastes(wctx, eng, p.ComponentAppID, pasted)
-			} else {
-				fmt.Fprintln(a.err, "Waiting for the merchant to approve…")
-			}
-			waited := make(chan pasteResult, 1)
-			go func() {
-				s, err := eng.WaitSession(wctx, auth.Session.ID)
-				if err != nil {
-					waited <- pasteResult{err: err}
-					return
-				}
-				au, err := eng.DB().Authorizer(wctx, s.ComponentAppID, s.AuthorizerAppID)
-				waited <- pasteResult{au: au, source: s.CodeSource, err: err}
-			}()
-			var r pasteResult
-			select {
-			case r = <-waited:
-			case r = <-pasted:
-			}
-			switch {
-			case r.err == nil:
-				return a.printAuthorized(eng.Now(), r.au, r.source)
-			case errors.Is(r.err, context.DeadlineExceeded) && ctx.Err() == nil:
-				return withCode(ExitWaiting, fmt.Errorf("no approval within %s\n  what to do: run `wxauth authorize` again (each pre_auth_code works once), or finish with `wxauth authorize --code URL` if the merchant approved", timeout))
-			case ctx.Err() != nil:
-				return withCode(ExitFailure, fmt.Errorf("interrupted while waiting for the merchant"))
-			}
-			return engineErr(r.err)
+			defer run.Stop() // before the database closes, so the listener stops first
+			a.announce(eng.Now(), run, mobile)
+			return a.awaitAuthorization(ctx, eng, run, timeout)
 		},
 	}
 	f := cmd.Flags()
@@ -171,15 +94,69 @@ pre_auth_code works once).`,
 	return cmd
 }
 
-type pasteResult struct {
-	au     storage.Authorizer
-	source string
-	err    error
+// authOptions checks the flags that shape the authorization links.
+func authOptions(authType int, bizAppID, categoryIDs string) (flow.AuthOptions, error) {
+	opts := flow.AuthOptions{AuthType: authType, BizAppID: bizAppID}
+	if authType < 0 {
+		return opts, usageErr("--auth-type must be positive, got %d", authType)
+	}
+	if bizAppID != "" && !flow.ValidAppID(bizAppID) {
+		return opts, usageErr("--biz-appid %q is not an appid (wx followed by 16 lowercase hex digits)", bizAppID)
+	}
+	ids, err := flow.ParseCategoryIDs(categoryIDs)
+	if err != nil {
+		return opts, usageErr("--category-ids must be permission-set ids separated by commas, e.g. 1,17: %v", err)
+	}
+	if len(ids) > 0 {
+		opts.CategoryIDs = ids
+	}
+	return opts, nil
+}
+
+// announce tells the user where to send the merchant and what became of the listener and the
+// browser.
+func (a *app) announce(now time.Time, run *flow.Run, mobile bool) {
+	fmt.Fprintf(a.err, "Open this page on a computer and scan the QR code with the merchant's WeChat:\n  %s\n", run.LaunchURL)
+	if mobile {
+		fmt.Fprintf(a.err, "Or open this link inside WeChat on the merchant's phone:\n  %s\n", run.Session.MobileLink)
+	}
+	fmt.Fprintf(a.err, "The pre_auth_code is single use and expires %s.\n", untilText(now, run.Session.PreAuthExpiresAt))
+	fmt.Fprintln(a.err, run.ListenNote)
+	if run.BrowserErr != nil {
+		fmt.Fprintf(a.err, "note: %v\n", run.BrowserErr)
+	}
+}
+
+// awaitAuthorization waits for the run's outcome, feeding it what the user pastes on a terminal.
+func (a *app) awaitAuthorization(ctx context.Context, eng *flow.Engine, run *flow.Run, timeout time.Duration) error {
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if _, tty := ttyFD(a.in); tty {
+		fmt.Fprintln(a.err, "Waiting… or paste the address the browser shows after approving, then Enter:")
+		go a.readPastes(wctx, run)
+	} else {
+		fmt.Fprintln(a.err, "Waiting for the merchant to approve…")
+	}
+	var r flow.RunResult
+	select {
+	case r = <-run.Done():
+	case <-wctx.Done():
+		r.Err = wctx.Err()
+	}
+	switch {
+	case r.Err == nil:
+		return a.printAuthorized(eng.Now(), r.Authorizer, r.Source)
+	case errors.Is(r.Err, context.DeadlineExceeded) && ctx.Err() == nil:
+		return withCode(ExitWaiting, fmt.Errorf("no approval within %s\n  what to do: run `wxauth authorize` again (each pre_auth_code works once), or finish with `wxauth authorize --code URL` if the merchant approved", timeout))
+	case ctx.Err() != nil:
+		return withCode(ExitFailure, fmt.Errorf("interrupted while waiting for the merchant"))
+	}
+	return engineErr(r.Err)
 }
 
 // readPastes reads lines from the terminal until one completes the authorization. A line that
-// is not a code gets a note and another chance; the first success is sent on done.
-func (a *app) readPastes(ctx context.Context, eng *flow.Engine, componentAppID string, done chan<- pasteResult) {
+// is not a code gets a note and another chance.
+func (a *app) readPastes(ctx context.Context, run *flow.Run) {
 	sc := bufio.NewScanner(a.in)
 	sc.Buffer(make([]byte, 0, 4096), 64<<10)
 	for sc.Scan() {
@@ -190,19 +167,15 @@ func (a *app) readPastes(ctx context.Context, eng *flow.Engine, componentAppID s
 		if ctx.Err() != nil {
 			return
 		}
-		au, err := eng.Paste(ctx, componentAppID, line)
-		if err == nil {
-			done <- pasteResult{au: au, source: flow.SourcePaste}
-			return
-		}
-		if ctx.Err() != nil {
+		err := run.Paste(ctx, line)
+		if err == nil || ctx.Err() != nil {
 			return
 		}
 		fmt.Fprintf(a.err, "note: %v\nPaste again, or keep waiting:\n", err)
 	}
 }
 
-func (a *app) printAuthorized(now time.Time, au storage.Authorizer, source string) error {
+func (a *app) printAuthorized(now time.Time, au flow.Authorizer, source string) error {
 	if a.g.json {
 		j := toAuthorizerJSON(au)
 		return jsonOut(a.out, struct {

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"wxauth/core/flow"
-	"wxauth/storage"
 )
 
 func (a *app) authorizersCmd() *cobra.Command {
@@ -21,8 +20,8 @@ token is held. Nothing is refreshed: use ` + "`wxauth token APPID`" + ` or ` + "
   wxauth authorizers --json | jq -r '.[] | select(.status != "healthy") | .authorizer_appid'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p storage.Platform) error {
-				list, err := eng.DB().Authorizers(ctx, p.ComponentAppID)
+			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p flow.Platform) error {
+				list, err := eng.Authorizers(ctx, p.ComponentAppID)
 				if err != nil {
 					return engineErr(err)
 				}
@@ -52,7 +51,7 @@ token is held. Nothing is refreshed: use ` + "`wxauth token APPID`" + ` or ` + "
 					if au.LastError != "" {
 						lastErr = au.LastError
 					}
-					rows = append(rows, []string{au.AppID, name, orDash(au.Kind), au.Status,
+					rows = append(rows, []string{au.AppID, name, orDash(au.Kind), string(au.Status),
 						untilText(now, au.AccessExpiresAt), rt, fmt.Sprintf("%d sets", len(au.FuncInfo)), lastErr})
 				}
 				return writeTable(a.out, rows)
@@ -78,12 +77,12 @@ type funcJSON struct {
 	Name string `json:"name"`
 }
 
-func toAuthorizerJSON(au storage.Authorizer) authorizerJSON {
+func toAuthorizerJSON(au flow.Authorizer) authorizerJSON {
 	fs := make([]funcJSON, len(au.FuncInfo))
 	for i, id := range au.FuncInfo {
 		fs[i] = funcJSON{ID: id, Name: flow.FuncName(id)}
 	}
-	return authorizerJSON{AuthorizerAppID: au.AppID, NickName: au.NickName, Kind: au.Kind, Status: au.Status,
+	return authorizerJSON{AuthorizerAppID: au.AppID, NickName: au.NickName, Kind: au.Kind, Status: string(au.Status),
 		AccessTokenExpiresAt: timeJSON(au.AccessExpiresAt), HasRefreshToken: au.RefreshToken != "",
 		FuncInfo: fs, LastError: au.LastError}
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -11,35 +10,24 @@ import (
 	"github.com/spf13/cobra"
 
 	"wxauth/core/flow"
-	"wxauth/storage"
 )
 
 // openEngine opens the database (--db, else $WXAUTH_DB, else the default path) and builds the
 // engine, logging to wxauth.log beside the database: never to the terminal, which the console
 // draws on. The returned function closes both.
 func (a *app) openEngine(ctx context.Context) (*flow.Engine, func(), error) {
-	path := a.g.db
-	if path == "" {
-		var err error
-		if path, err = storage.DefaultPath(); err != nil {
-			return nil, nil, withCode(ExitFailure, err)
-		}
-	}
-	db, err := storage.Open(ctx, path)
+	db, err := flow.OpenDatabase(ctx, a.g.db)
 	if err != nil {
-		var fe *storage.FileError
-		if errors.As(err, &fe) {
-			return nil, nil, withCode(ExitFailure, err) // names the database, the cause and the fix
-		}
-		return nil, nil, withCode(ExitFailure, fmt.Errorf("database %s: %w", path, err))
+		return nil, nil, withCode(ExitFailure, err) // names the database, the cause and the fix
 	}
+	path := db.Path()
 	logFile, err := os.OpenFile(filepath.Join(filepath.Dir(path), "wxauth.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		db.Close()
 		return nil, nil, withCode(ExitFailure, fmt.Errorf("log file: %w", err))
 	}
 	logger := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	eng := flow.New(flow.Config{DB: db, Logger: logger})
+	eng := flow.New(flow.Config{Store: db, Logger: logger})
 	return eng, func() { eng.Close(); db.Close(); logFile.Close() }, nil
 }
 
@@ -56,7 +44,7 @@ func engineErr(err error) error {
 
 // onPlatform runs fn with the engine and the platform the command acts on (--platform, or the
 // only one configured), closing the engine afterwards.
-func (a *app) onPlatform(cmd *cobra.Command, fn func(ctx context.Context, eng *flow.Engine, p storage.Platform) error) error {
+func (a *app) onPlatform(cmd *cobra.Command, fn func(ctx context.Context, eng *flow.Engine, p flow.Platform) error) error {
 	ctx := cmd.Context()
 	eng, closeEng, err := a.openEngine(ctx)
 	if err != nil {

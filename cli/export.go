@@ -11,7 +11,6 @@ import (
 
 	"wxauth/core/export"
 	"wxauth/core/flow"
-	"wxauth/storage"
 )
 
 func (a *app) exportCmd() *cobra.Command {
@@ -55,11 +54,11 @@ mint tokens and becomes a second refresher.`,
 					return usageErr("%q is not an authorizer appid (wx followed by 16 lowercase hex digits)", id)
 				}
 			}
-			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p storage.Platform) error {
+			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p flow.Platform) error {
 				named := len(args) > 0
 				ids := args
 				if !named {
-					list, err := eng.DB().Authorizers(ctx, p.ComponentAppID)
+					list, err := eng.Authorizers(ctx, p.ComponentAppID)
 					if err != nil {
 						return engineErr(err)
 					}

@@ -16,7 +16,6 @@ import (
 	"golang.org/x/term"
 
 	"wxauth/core/flow"
-	"wxauth/storage"
 )
 
 func (a *app) platformCmd() *cobra.Command {
@@ -44,7 +43,7 @@ var flagOfField = map[string]string{
 }
 
 func (a *app) platformAddCmd() *cobra.Command {
-	var p storage.Platform
+	var p flow.Platform
 	cmd := &cobra.Command{
 		Use:   "add",
 		Short: "Add a platform (the appsecret comes from $WXAUTH_APPSECRET, a hidden prompt or stdin)",
@@ -90,7 +89,7 @@ expose it at the public URL through a tunnel or a reverse proxy.`,
 			switch {
 			case errors.As(err, &fe):
 				return usageErr("invalid %s (%s): %s", fe.Field, flagOfField[fe.Field], fe.Reason)
-			case errors.Is(err, storage.ErrExists):
+			case flow.IsExisting(err):
 				return withCode(ExitFailure, fmt.Errorf("%w\n  what to do: `wxauth platform show --platform %s` shows it; remove it first to replace it", err, p.ComponentAppID))
 			case err != nil:
 				return engineErr(err)
@@ -122,7 +121,7 @@ expose it at the public URL through a tunnel or a reverse proxy.`,
 }
 
 // promptMissing asks on the terminal for the fields not given as flags.
-func (a *app) promptMissing(fd int, p *storage.Platform) error {
+func (a *app) promptMissing(fd int, p *flow.Platform) error {
 	fields := []struct {
 		label  string
 		dst    *string
@@ -316,7 +315,7 @@ log and the refresh-token history are kept. The appid must be given explicitly.`
 }
 
 // platformJSON is a platform for --json output, secrets masked unless reveal.
-func platformJSON(p storage.Platform, reveal bool) map[string]any {
+func platformJSON(p flow.Platform, reveal bool) map[string]any {
 	secret := flow.Mask
 	if reveal {
 		secret = func(s string) string { return s }
@@ -373,9 +372,9 @@ func untilText(now, t time.Time) string {
 	}
 	d := t.Sub(now)
 	if d >= 0 {
-		return "in " + roundDur(d)
+		return "in " + flow.ShortDuration(d)
 	}
-	return "expired " + roundDur(-d) + " ago"
+	return "expired " + flow.ShortDuration(-d) + " ago"
 }
 
 // agoText renders how long ago t was: "3m ago".
@@ -383,22 +382,7 @@ func agoText(now, t time.Time) string {
 	if t.IsZero() {
 		return "never"
 	}
-	return roundDur(now.Sub(t)) + " ago"
-}
-
-// roundDur shortens a duration for people: 1h52m, 4m10s, 12s. It truncates, so a countdown
-// never promises more time than is left.
-func roundDur(d time.Duration) string {
-	switch {
-	case d >= time.Hour:
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 {
-			return fmt.Sprintf("%dh", h)
-		}
-		return fmt.Sprintf("%dh%dm", h, m)
-	default:
-		return d.Truncate(time.Second).String()
-	}
+	return flow.ShortDuration(now.Sub(t)) + " ago"
 }
 
 // writeTable writes rows as left-aligned columns two spaces apart. Widths are display
@@ -429,7 +413,7 @@ func writeTable(w io.Writer, rows [][]string) error {
 }
 
 // platformFor resolves --platform (or the only platform) for commands acting on one.
-func (a *app) platformFor(ctx context.Context, eng *flow.Engine) (storage.Platform, error) {
+func (a *app) platformFor(ctx context.Context, eng *flow.Engine) (flow.Platform, error) {
 	p, err := eng.Platform(ctx, a.g.platform)
 	if err != nil {
 		return p, engineErr(err)

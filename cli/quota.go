@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"wxauth/core/flow"
-	"wxauth/storage"
 )
 
 func (a *app) quotaCmd() *cobra.Command {
@@ -25,7 +24,7 @@ allows 10 resets a month.`,
   wxauth quota clear        # after 45009: reset the daily quota (10 a month)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p storage.Platform) error {
+			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p flow.Platform) error {
 				snap, err := eng.Snapshot(ctx, p.ComponentAppID)
 				if err != nil {
 					return engineErr(err)
@@ -39,7 +38,7 @@ allows 10 resets a month.`,
 					apis = append(apis, api)
 				}
 				sort.Strings(apis)
-				fmt.Fprintf(a.out, "calls by wxauth today (%s, China time) for %s:\n", storage.QuotaDay(snap.Now), p.ComponentAppID)
+				fmt.Fprintf(a.out, "calls by wxauth today (%s, China time) for %s:\n", flow.QuotaDay(snap.Now), p.ComponentAppID)
 				if len(apis) == 0 {
 					fmt.Fprintln(a.out, "  none")
 				}
@@ -59,7 +58,7 @@ allows 10 resets a month.`,
 		Example: `  wxauth quota clear`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p storage.Platform) error {
+			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p flow.Platform) error {
 				if err := eng.ClearQuota(ctx, p.ComponentAppID); err != nil {
 					return engineErr(err)
 				}

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"wxauth/core/flow"
-	"wxauth/storage"
 )
 
 func (a *app) statusCmd() *cobra.Command {
@@ -104,8 +103,8 @@ type platformStatus struct {
 	tokenExpires  time.Time
 	renewAt       time.Time
 	ticketAt      time.Time
-	session       *storage.Session
-	events        []storage.Event
+	session       *flow.Session
+	events        []flow.Event
 }
 
 type sideState struct {
@@ -163,9 +162,9 @@ func (a *app) platformStatus(ctx context.Context, eng *flow.Engine, id string, n
 		ps.CallsToday = map[string]int{}
 	}
 	for _, s := range snap.Side {
-		ps.SideStates = append(ps.SideStates, sideState{State: string(s), Remedy: sideRemedy(s, snap)})
+		ps.SideStates = append(ps.SideStates, sideState{State: string(s), Remedy: snap.Remedy(s)})
 	}
-	ps.NextStep = nextStep(snap)
+	ps.NextStep = snap.NextStep()
 	if t := snap.Ticket; t != nil {
 		ps.Ticket = &ticketStatus{ReceivedAt: t.ReceivedAt.Format(time.RFC3339), AgeSeconds: int64(snap.Now.Sub(t.ReceivedAt) / time.Second),
 			ExpiresAt: snap.TicketExpiresAt.Format(time.RFC3339), Source: t.Source}
@@ -177,7 +176,7 @@ func (a *app) platformStatus(ctx context.Context, eng *flow.Engine, id string, n
 		ps.tokenExpires, ps.renewAt = t.ExpiresAt, snap.NextRefreshAt
 	}
 	if s := snap.Session; s != nil {
-		ps.Session = &sessionStatus{State: s.State, CreatedAt: s.CreatedAt.Format(time.RFC3339), PreAuthExpiresAt: timeJSON(s.PreAuthExpiresAt),
+		ps.Session = &sessionStatus{State: string(s.State), CreatedAt: s.CreatedAt.Format(time.RFC3339), PreAuthExpiresAt: timeJSON(s.PreAuthExpiresAt),
 			CodeSource: s.CodeSource, AuthorizerAppID: s.AuthorizerAppID, Error: s.Error}
 	}
 	if nEvents > 0 {
@@ -187,50 +186,11 @@ func (a *app) platformStatus(ctx context.Context, eng *flow.Engine, id string, n
 		}
 		ps.events = evs
 		for _, ev := range evs {
-			ps.Events = append(ps.Events, eventStatus{At: ev.At.Format(time.RFC3339), Level: ev.Level, Kind: ev.Kind,
-				Code: ev.Code, AuthorizerAppID: ev.AuthorizerAppID, Message: ev.Message})
+			ps.Events = append(ps.Events, eventStatus{At: ev.At.Format(time.RFC3339), Level: ev.Level, Kind: string(ev.Kind),
+				Code: ev.Code, AuthorizerAppID: ev.AuthorizerAppID, Message: ev.Text()})
 		}
 	}
 	return ps, nil
-}
-
-// sideRemedy says what to do about a side state.
-func sideRemedy(s flow.State, snap flow.Snapshot) string {
-	url := snap.Platform.PublicURL + "/wechat/events"
-	switch s {
-	case flow.SideTicketStale:
-		return fmt.Sprintf("no ticket push for %s (WeChat pushes every 10 minutes): check that %s reaches `wxauth serve` and answers success, then `wxauth ticket push`",
-			roundDur(snap.Now.Sub(snap.LastPushAt)), url)
-	case flow.SideIPNotWhitelisted:
-		return "WeChat refused this machine's IP (61004/40164): add the IP shown in the event below to 白名单IP地址列表 of this platform (开发资料)"
-	case flow.SideQuotaExhausted:
-		return "a daily API quota is used up (45009): calls resume tomorrow, or reset it once with clear_quota on the open platform"
-	case flow.SideNeedsReauth:
-		var ids []string
-		for _, au := range snap.Authorizers {
-			if au.Status == storage.StatusNeedsReauth {
-				ids = append(ids, au.AppID)
-			}
-		}
-		slices.Sort(ids)
-		return "the merchant must authorize again: " + strings.Join(ids, ", ") + " (`wxauth authorize --biz-appid APPID`)"
-	}
-	return ""
-}
-
-// nextStep is the usual next move from a main state.
-func nextStep(snap flow.Snapshot) string {
-	switch snap.State {
-	case flow.StateAwaitTicket:
-		return "waiting for the first ticket: run `wxauth serve` where " + snap.Platform.PublicURL + "/wechat/events reaches it, then `wxauth ticket push`"
-	case flow.StateTicketReady:
-		return "`wxauth token` mints the component token (or `wxauth serve` does it)"
-	case flow.StateComponentToken:
-		return "onboard an account with `wxauth authorize`"
-	case flow.StateAuthorizing:
-		return "waiting for the merchant to approve; a pasted redirect URL finishes it too: `wxauth authorize --code URL`"
-	}
-	return ""
 }
 
 func writeStatus(w io.Writer, now time.Time, ps platformStatus) {
@@ -262,13 +222,13 @@ func writeStatus(w io.Writer, now time.Time, ps platformStatus) {
 		row("component token", "none")
 	}
 	if s := ps.session; s != nil {
-		desc := s.State
+		desc := string(s.State)
 		switch s.State {
-		case storage.SessionPending:
+		case flow.SessionPending:
 			desc += ", pre_auth_code " + untilText(now, s.PreAuthExpiresAt)
-		case storage.SessionDone:
+		case flow.SessionDone:
 			desc += " " + agoText(now, s.FinishedAt) + " via " + s.CodeSource + ": " + s.AuthorizerAppID
-		case storage.SessionFailed:
+		case flow.SessionFailed:
 			desc += ": " + s.Error
 		}
 		row("last session", "%s", desc)
@@ -298,11 +258,10 @@ func writeStatus(w io.Writer, now time.Time, ps platformStatus) {
 			if ev.AuthorizerAppID != "" {
 				who = " " + ev.AuthorizerAppID
 			}
-			// The engine stores "message — remedy"; the remedy reads best on its own line.
-			msg, remedy, _ := strings.Cut(ev.Message, " — ")
-			fmt.Fprintf(w, "    %s %-5s %s%s: %s\n", ev.At.Format("01-02 15:04:05"), ev.Level, ev.Kind, who, msg)
-			if remedy != "" {
-				fmt.Fprintf(w, "      → %s\n", remedy)
+			// The remedy reads best on its own line.
+			fmt.Fprintf(w, "    %s %-5s %s%s: %s\n", ev.At.Format("01-02 15:04:05"), ev.Level, ev.Kind, who, ev.Message)
+			if ev.Remedy != "" {
+				fmt.Fprintf(w, "      → %s\n", ev.Remedy)
 			}
 		}
 	}

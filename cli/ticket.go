@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"wxauth/core/flow"
-	"wxauth/storage"
 )
 
 func (a *app) ticketCmd() *cobra.Command {
@@ -40,7 +39,7 @@ func (a *app) ticketShowCmd() *cobra.Command {
   wxauth ticket show --json | jq .age_seconds`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p storage.Platform) error {
+			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p flow.Platform) error {
 				snap, err := eng.Snapshot(ctx, p.ComponentAppID)
 				if err != nil {
 					return engineErr(err)
@@ -54,7 +53,7 @@ func (a *app) ticketShowCmd() *cobra.Command {
 				if a.g.json {
 					return jsonOut(a.out, map[string]any{
 						"component_appid": t.ComponentAppID,
-						"ticket":          t.Ticket,
+						"ticket":          t.Value,
 						"received_at":     timeJSON(t.ReceivedAt),
 						"age_seconds":     int64(age / time.Second),
 						"created_at":      timeJSON(t.CreateTime),
@@ -63,16 +62,16 @@ func (a *app) ticketShowCmd() *cobra.Command {
 						"last_push_at":    timeJSON(snap.LastPushAt),
 					})
 				}
-				shown := flow.Mask(t.Ticket)
+				shown := flow.Mask(t.Value)
 				if reveal {
-					shown = t.Ticket
+					shown = t.Value
 				}
 				fmt.Fprintf(a.out, "ticket      %s\n", shown)
 				fmt.Fprintf(a.out, "received    %s (%s, from %s)\n", t.ReceivedAt.Format(time.RFC3339), agoText(snap.Now, t.ReceivedAt), t.Source)
 				fmt.Fprintf(a.out, "valid until %s (%s)\n", snap.TicketExpiresAt.Format(time.RFC3339), untilText(snap.Now, snap.TicketExpiresAt))
 				if snap.Has(flow.SideTicketStale) {
 					fmt.Fprintf(a.err, "note: no ticket push for %s (WeChat pushes every 10 minutes); check that %s/wechat/events is reachable, then `wxauth ticket push`\n",
-						roundDur(snap.Now.Sub(snap.LastPushAt)), p.PublicURL)
+						flow.ShortDuration(snap.Now.Sub(snap.LastPushAt)), p.PublicURL)
 				}
 				return nil
 			})
@@ -90,7 +89,7 @@ func (a *app) ticketSetCmd() *cobra.Command {
   wxauth --platform wx1234567890abcdef ticket set "$(grep -o 'ticket@@@[^<]*' push.log | tail -1)"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p storage.Platform) error {
+			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p flow.Platform) error {
 				if err := eng.SetTicket(ctx, p.ComponentAppID, args[0]); err != nil {
 					var ue *flow.UserError
 					if errors.As(err, &ue) {
@@ -98,11 +97,11 @@ func (a *app) ticketSetCmd() *cobra.Command {
 					}
 					return engineErr(err)
 				}
-				cur, err := eng.DB().CurrentTicket(ctx, p.ComponentAppID)
-				if err != nil && !errors.Is(err, storage.ErrNotFound) {
+				cur, _, err := eng.CurrentTicket(ctx, p.ComponentAppID)
+				if err != nil {
 					return engineErr(err)
 				}
-				current := cur.Ticket == strings.TrimSpace(args[0])
+				current := cur.Value == strings.TrimSpace(args[0])
 				if a.g.json {
 					return jsonOut(a.out, map[string]any{"component_appid": p.ComponentAppID, "current": current})
 				}
@@ -126,7 +125,7 @@ listener must be running there (` + "`wxauth serve`" + `); ` + "`wxauth ticket s
 		Example: `  wxauth ticket push && sleep 5 && wxauth ticket show`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p storage.Platform) error {
+			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p flow.Platform) error {
 				msg, err := eng.StartPushTicket(ctx, p.ComponentAppID)
 				if err != nil {
 					return engineErr(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"wxauth/core/flow"
-	"wxauth/storage"
 
 	"github.com/spf13/cobra"
 )
@@ -32,7 +31,7 @@ not whitelisted); the explanation and what to do are on stderr.`,
 			if target != "component" && !flow.ValidAppID(target) {
 				return usageErr("%q is neither \"component\" nor an authorizer appid (wx followed by 16 lowercase hex digits)", target)
 			}
-			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p storage.Platform) error {
+			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p flow.Platform) error {
 				var tok jsonToken
 				if target == "component" {
 					t, err := eng.ComponentToken(ctx, p.ComponentAppID)

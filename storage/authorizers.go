@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -58,8 +59,8 @@ func scanAuthorizer(row interface{ Scan(...any) error }) (Authorizer, error) {
 	if err := json.Unmarshal([]byte(funcInfo), &a.FuncInfo); err != nil {
 		return a, fmt.Errorf("authorizer %s func_info: %w", a.AppID, err)
 	}
-	a.AccessObtainedAt, a.AccessExpiresAt, a.LastErrorAt = fromMS(obtained), fromMS(expires), fromMS(errAt)
-	a.AuthorizedAt, a.UpdatedAt = fromMS(authAt), fromMS(updAt)
+	a.AccessObtainedAt, a.AccessExpiresAt, a.LastErrorAt = fromUnixMilli(obtained), fromUnixMilli(expires), fromUnixMilli(errAt)
+	a.AuthorizedAt, a.UpdatedAt = fromUnixMilli(authAt), fromUnixMilli(updAt)
 	return a, nil
 }
 
@@ -132,8 +133,8 @@ func (db *DB) SaveGrant(ctx context.Context, g Grant) (prev Authorizer, err erro
 				refresh_token=CASE WHEN excluded.refresh_token='' THEN authorizers.refresh_token ELSE excluded.refresh_token END,
 				last_error='', last_error_at=0,
 				authorized_at=excluded.authorized_at, updated_at=excluded.updated_at`,
-			g.ComponentAppID, g.AppID, string(funcInfo), status, g.AccessToken, ms(g.At), ms(g.ExpiresAt),
-			g.RefreshToken, ms(g.At), ms(g.At))
+			g.ComponentAppID, g.AppID, string(funcInfo), status, g.AccessToken, unixMilli(g.At), unixMilli(g.ExpiresAt),
+			g.RefreshToken, unixMilli(g.At), unixMilli(g.At))
 		if err != nil {
 			return err
 		}
@@ -154,7 +155,7 @@ func recordRefreshToken(ctx context.Context, tx *sql.Tx, componentAppID, appid, 
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (component_appid, authorizer_appid, refresh_token, source, first_seen_at)
-		VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING`, componentAppID, appid, token, source, ms(at))
+		VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING`, componentAppID, appid, token, source, unixMilli(at))
 	return err
 }
 
@@ -172,7 +173,7 @@ func (db *DB) SwapAuthorizerToken(ctx context.Context, componentAppID, appid str
 				refresh_token=CASE WHEN ?='' THEN refresh_token ELSE ? END,
 				status=?, last_error='', last_error_at=0, updated_at=?
 			WHERE component_appid=? AND authorizer_appid=? AND access_version=?`,
-			accessToken, ms(obtainedAt), ms(expiresAt), refreshToken, refreshToken, StatusHealthy, ms(obtainedAt),
+			accessToken, unixMilli(obtainedAt), unixMilli(expiresAt), refreshToken, refreshToken, StatusHealthy, unixMilli(obtainedAt),
 			componentAppID, appid, prev)
 		if err != nil {
 			return err
@@ -198,7 +199,7 @@ func (db *DB) RecoverRefreshToken(ctx context.Context, componentAppID, appid, to
 	}
 	return db.durableTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE authorizers SET refresh_token=?, updated_at=? WHERE component_appid=? AND authorizer_appid=?`,
-			token, ms(at), componentAppID, appid)
+			token, unixMilli(at), componentAppID, appid)
 		if err != nil {
 			return err
 		}
@@ -212,25 +213,62 @@ func (db *DB) RecoverRefreshToken(ctx context.Context, componentAppID, appid, to
 // SetAuthorizerInfo stores what api_get_authorizer_info said about the account.
 func (db *DB) SetAuthorizerInfo(ctx context.Context, componentAppID, appid, nick, userName, principal, kind, infoJSON string, at time.Time) error {
 	res, err := db.exec(ctx, `UPDATE authorizers SET nick_name=?, user_name=?, principal_name=?, kind=?, info_json=?, updated_at=?
-		WHERE component_appid=? AND authorizer_appid=?`, nick, userName, principal, kind, infoJSON, ms(at), componentAppID, appid)
+		WHERE component_appid=? AND authorizer_appid=?`, nick, userName, principal, kind, infoJSON, unixMilli(at), componentAppID, appid)
 	if err != nil {
 		return err
 	}
 	return oneRow(res, "authorizer "+appid)
 }
 
-// SetAuthorizerStatus records a status and the error that led to it (empty clears it).
-func (db *DB) SetAuthorizerStatus(ctx context.Context, componentAppID, appid, status, lastError string, at time.Time) error {
+// SetAuthorizerStatus records a status and the error that led to it (empty clears it), if the
+// stored status is one of from: the caller's lifecycle decides which moves are legal, and the
+// condition in the UPDATE keeps a racing writer from slipping an illegal one in. A refused
+// move is an ErrConflict naming the stored status.
+func (db *DB) SetAuthorizerStatus(ctx context.Context, componentAppID, appid, status string, from []string, lastError string, at time.Time) error {
 	errAt := int64(0)
 	if lastError != "" {
-		errAt = ms(at)
+		errAt = unixMilli(at)
+	}
+	args := []any{status, lastError, errAt, unixMilli(at), componentAppID, appid}
+	for _, f := range from {
+		args = append(args, f)
 	}
 	res, err := db.exec(ctx, `UPDATE authorizers SET status=?, last_error=?, last_error_at=?, updated_at=?
-		WHERE component_appid=? AND authorizer_appid=?`, status, lastError, errAt, ms(at), componentAppID, appid)
+		WHERE component_appid=? AND authorizer_appid=? AND status IN (`+placeholders(len(from))+`)`, args...)
 	if err != nil {
 		return err
 	}
-	return oneRow(res, "authorizer "+appid)
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil
+	}
+	var cur string
+	err = db.sql.QueryRowContext(ctx, `SELECT status FROM authorizers WHERE component_appid=? AND authorizer_appid=?`,
+		componentAppID, appid).Scan(&cur)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("authorizer %s: %w", appid, ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	return &StatusConflict{AppID: appid, Stored: cur, Wanted: status}
+}
+
+// StatusConflict is a status change refused because of the stored status.
+type StatusConflict struct{ AppID, Stored, Wanted string }
+
+func (e *StatusConflict) Error() string {
+	return fmt.Sprintf("authorizer %s is %s: not set to %s", e.AppID, e.Stored, e.Wanted)
+}
+
+// Is makes a StatusConflict an ErrConflict.
+func (e *StatusConflict) Is(target error) bool { return target == ErrConflict }
+
+// placeholders is "?,?,…" for n values ("NULL" for none, which matches nothing).
+func placeholders(n int) string {
+	if n == 0 {
+		return "NULL"
+	}
+	return strings.Repeat("?,", n-1) + "?"
 }
 
 // RefreshTokenHistory lists every refresh token seen for an authorizer, oldest first.

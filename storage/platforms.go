@@ -32,7 +32,7 @@ func scanPlatform(row interface{ Scan(...any) error }) (Platform, error) {
 	var created int64
 	err := row.Scan(&p.ComponentAppID, &p.AppSecret, &p.Token, &p.EncodingAESKey, &p.AuthDomain,
 		&p.PublicURL, &p.ListenAddr, &p.APIBase, &p.LoginBase, &p.MobileBase, &created)
-	p.CreatedAt = fromMS(created)
+	p.CreatedAt = fromUnixMilli(created)
 	return p, err
 }
 
@@ -40,7 +40,7 @@ func scanPlatform(row interface{ Scan(...any) error }) (Platform, error) {
 func (db *DB) AddPlatform(ctx context.Context, p Platform) error {
 	_, err := db.exec(ctx, `INSERT INTO platforms (`+platformCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 		p.ComponentAppID, p.AppSecret, p.Token, p.EncodingAESKey, p.AuthDomain, p.PublicURL,
-		p.ListenAddr, p.APIBase, p.LoginBase, p.MobileBase, ms(p.CreatedAt))
+		p.ListenAddr, p.APIBase, p.LoginBase, p.MobileBase, unixMilli(p.CreatedAt))
 	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
 		return fmt.Errorf("platform %s: %w", p.ComponentAppID, ErrExists)
 	}

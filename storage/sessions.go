@@ -41,15 +41,15 @@ func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 	var exp, created, finished int64
 	err := row.Scan(&s.ID, &s.ComponentAppID, &s.PreAuthCode, &exp, &s.PCLink, &s.MobileLink, &s.State,
 		&s.AuthCode, &s.CodeSource, &s.AuthorizerAppID, &s.Error, &created, &finished)
-	s.PreAuthExpiresAt, s.CreatedAt, s.FinishedAt = fromMS(exp), fromMS(created), fromMS(finished)
+	s.PreAuthExpiresAt, s.CreatedAt, s.FinishedAt = fromUnixMilli(exp), fromUnixMilli(created), fromUnixMilli(finished)
 	return s, err
 }
 
 // CreateSession stores a new pending session.
 func (db *DB) CreateSession(ctx context.Context, s Session) error {
 	_, err := db.exec(ctx, `INSERT INTO auth_sessions (`+sessionCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		s.ID, s.ComponentAppID, s.PreAuthCode, ms(s.PreAuthExpiresAt), s.PCLink, s.MobileLink, SessionPending,
-		"", "", "", "", ms(s.CreatedAt), 0)
+		s.ID, s.ComponentAppID, s.PreAuthCode, unixMilli(s.PreAuthExpiresAt), s.PCLink, s.MobileLink, SessionPending,
+		"", "", "", "", unixMilli(s.CreatedAt), 0)
 	return err
 }
 
@@ -88,7 +88,7 @@ func (db *DB) ClaimSession(ctx context.Context, id, code, source string) (Sessio
 	var s Session
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE auth_sessions SET state=?, auth_code=?, code_source=?, claimed_at=?
-			WHERE id=? AND state=?`, SessionExchanging, code, source, ms(time.Now()), id, SessionPending)
+			WHERE id=? AND state=?`, SessionExchanging, code, source, unixMilli(time.Now()), id, SessionPending)
 		if err != nil {
 			return err
 		}
@@ -113,7 +113,7 @@ func (db *DB) ClaimSession(ctx context.Context, id, code, source string) (Sessio
 // claimed_at is wall-clock time: it is about processes being alive, not about WeChat's clock.
 func (db *DB) StaleExchanges(ctx context.Context, componentAppID string, before time.Time) ([]Session, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT `+sessionCols+` FROM auth_sessions
-		WHERE component_appid=? AND state=? AND claimed_at<? ORDER BY claimed_at`, componentAppID, SessionExchanging, ms(before))
+		WHERE component_appid=? AND state=? AND claimed_at<? ORDER BY claimed_at`, componentAppID, SessionExchanging, unixMilli(before))
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +133,7 @@ func (db *DB) StaleExchanges(ctx context.Context, componentAppID string, before 
 // process resumes it; it reports whether this caller got it.
 func (db *DB) RetryExchange(ctx context.Context, id string, claimedBefore time.Time) (bool, error) {
 	res, err := db.exec(ctx, `UPDATE auth_sessions SET claimed_at=? WHERE id=? AND state=? AND claimed_at<?`,
-		ms(time.Now()), id, SessionExchanging, ms(claimedBefore))
+		unixMilli(time.Now()), id, SessionExchanging, unixMilli(claimedBefore))
 	if err != nil {
 		return false, err
 	}
@@ -141,85 +141,20 @@ func (db *DB) RetryExchange(ctx context.Context, id string, claimedBefore time.T
 	return n == 1, nil
 }
 
-// FinishSession records the outcome of a claimed session.
+// FinishSession records the outcome of a claimed session: done with the authorizer, or
+// failed with errText. Only an exchanging session finishes; any other is an ErrConflict.
 func (db *DB) FinishSession(ctx context.Context, id, authorizerAppID, errText string, at time.Time) error {
 	state := SessionDone
 	if errText != "" {
 		state = SessionFailed
 	}
-	_, err := db.exec(ctx, `UPDATE auth_sessions SET state=?, authorizer_appid=?, error=?, finished_at=? WHERE id=?`,
-		state, authorizerAppID, errText, ms(at), id)
-	return err
-}
-
-// Event is one entry of the append-only audit log.
-type Event struct {
-	ID              int64
-	At              time.Time
-	ComponentAppID  string
-	AuthorizerAppID string
-	Kind            string
-	Level           string // info, warn, error
-	Code            int
-	Message         string
-}
-
-// AppendEvent adds an entry to the log.
-func (db *DB) AppendEvent(ctx context.Context, e Event) error {
-	_, err := db.exec(ctx, `INSERT INTO events (at, component_appid, authorizer_appid, kind, level, code, message)
-		VALUES (?,?,?,?,?,?,?)`, ms(e.At), e.ComponentAppID, e.AuthorizerAppID, e.Kind, e.Level, e.Code, e.Message)
-	return err
-}
-
-// Events returns a platform's newest events, newest first.
-func (db *DB) Events(ctx context.Context, componentAppID string, limit int) ([]Event, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, at, component_appid, authorizer_appid, kind, level, code, message
-		FROM events WHERE component_appid=? ORDER BY id DESC LIMIT ?`, componentAppID, limit)
+	res, err := db.exec(ctx, `UPDATE auth_sessions SET state=?, authorizer_appid=?, error=?, finished_at=? WHERE id=? AND state=?`,
+		state, authorizerAppID, errText, unixMilli(at), id, SessionExchanging)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		var e Event
-		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.ComponentAppID, &e.AuthorizerAppID, &e.Kind, &e.Level, &e.Code, &e.Message); err != nil {
-			return nil, err
-		}
-		e.At = fromMS(at)
-		out = append(out, e)
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("authorization session %s is not being exchanged: %w", id, ErrConflict)
 	}
-	return out, rows.Err()
-}
-
-// QuotaDay is the calendar day in China Standard Time, the day WeChat's daily quotas reset on.
-func QuotaDay(t time.Time) string {
-	return t.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02")
-}
-
-// CountCall adds one call of api to today's counter.
-func (db *DB) CountCall(ctx context.Context, componentAppID, api string, at time.Time) error {
-	_, err := db.exec(ctx, `INSERT INTO api_calls (component_appid, day, api, calls) VALUES (?,?,?,1)
-		ON CONFLICT (component_appid, day, api) DO UPDATE SET calls=calls+1`, componentAppID, QuotaDay(at), api)
-	return err
-}
-
-// CallCounts returns the calls per API on the quota day containing at.
-func (db *DB) CallCounts(ctx context.Context, componentAppID string, at time.Time) (map[string]int, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT api, calls FROM api_calls WHERE component_appid=? AND day=?`,
-		componentAppID, QuotaDay(at))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var api string
-		var n int
-		if err := rows.Scan(&api, &n); err != nil {
-			return nil, err
-		}
-		out[api] = n
-	}
-	return out, rows.Err()
+	return nil
 }

@@ -183,14 +183,15 @@ func runTx(ctx context.Context, db interface {
 	return nil
 }
 
-func ms(t time.Time) int64 {
+// unixMilli is how times are stored; the zero time is 0 ("never"), not year 1.
+func unixMilli(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
 	}
 	return t.UnixMilli()
 }
 
-func fromMS(v int64) time.Time {
+func fromUnixMilli(v int64) time.Time {
 	if v == 0 {
 		return time.Time{}
 	}

@@ -26,9 +26,9 @@ func (db *DB) SaveTicket(ctx context.Context, t Ticket) (current bool, err error
 			t.ComponentAppID).Scan(&newest); err != nil {
 			return err
 		}
-		current = !newest.Valid || ms(t.CreateTime) >= newest.Int64
+		current = !newest.Valid || unixMilli(t.CreateTime) >= newest.Int64
 		_, err := tx.ExecContext(ctx, `INSERT INTO tickets (component_appid, ticket, create_time, received_at, source)
-			VALUES (?,?,?,?,?)`, t.ComponentAppID, t.Ticket, ms(t.CreateTime), ms(t.ReceivedAt), t.Source)
+			VALUES (?,?,?,?,?)`, t.ComponentAppID, t.Ticket, unixMilli(t.CreateTime), unixMilli(t.ReceivedAt), t.Source)
 		return err
 	})
 	return current, err
@@ -44,7 +44,7 @@ func (db *DB) CurrentTicket(ctx context.Context, componentAppID string) (Ticket,
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, fmt.Errorf("ticket for %s: %w", componentAppID, ErrNotFound)
 	}
-	t.CreateTime, t.ReceivedAt = fromMS(created), fromMS(received)
+	t.CreateTime, t.ReceivedAt = fromUnixMilli(created), fromUnixMilli(received)
 	return t, err
 }
 
@@ -52,7 +52,7 @@ func (db *DB) CurrentTicket(ctx context.Context, componentAppID string) (Ticket,
 func (db *DB) LastTicketReceivedAt(ctx context.Context, componentAppID string) (time.Time, error) {
 	var v sql.NullInt64
 	err := db.sql.QueryRowContext(ctx, `SELECT MAX(received_at) FROM tickets WHERE component_appid=?`, componentAppID).Scan(&v)
-	return fromMS(v.Int64), err
+	return fromUnixMilli(v.Int64), err
 }
 
 // ComponentToken is the stored component_access_token. Version increases on every swap.
@@ -74,7 +74,7 @@ func (db *DB) ComponentToken(ctx context.Context, componentAppID string) (Compon
 	if errors.Is(err, sql.ErrNoRows) {
 		return ComponentToken{ComponentAppID: componentAppID}, fmt.Errorf("component token for %s: %w", componentAppID, ErrNotFound)
 	}
-	t.ObtainedAt, t.ExpiresAt = fromMS(obtained), fromMS(expires)
+	t.ObtainedAt, t.ExpiresAt = fromUnixMilli(obtained), fromUnixMilli(expires)
 	return t, err
 }
 
@@ -91,11 +91,11 @@ func (db *DB) SwapComponentToken(ctx context.Context, prev int64, next Component
 		if prev == 0 {
 			res, err = tx.ExecContext(ctx, `INSERT INTO component_tokens (component_appid, token, obtained_at, expires_at, version)
 				VALUES (?,?,?,?,?) ON CONFLICT (component_appid) DO NOTHING`,
-				next.ComponentAppID, next.Token, ms(next.ObtainedAt), ms(next.ExpiresAt), next.Version)
+				next.ComponentAppID, next.Token, unixMilli(next.ObtainedAt), unixMilli(next.ExpiresAt), next.Version)
 		} else {
 			res, err = tx.ExecContext(ctx, `UPDATE component_tokens SET token=?, obtained_at=?, expires_at=?, version=?
 				WHERE component_appid=? AND version=?`,
-				next.Token, ms(next.ObtainedAt), ms(next.ExpiresAt), next.Version, next.ComponentAppID, prev)
+				next.Token, unixMilli(next.ObtainedAt), unixMilli(next.ExpiresAt), next.Version, next.ComponentAppID, prev)
 		}
 		if err != nil {
 			return err
@@ -106,41 +106,4 @@ func (db *DB) SwapComponentToken(ctx context.Context, prev int64, next Component
 		return nil
 	})
 	return next, err
-}
-
-// Lease is a named, time-limited lock shared by every process using the database.
-// AcquireLease takes or renews it for holder until now+ttl; it reports false when another
-// holder has an unexpired lease.
-func (db *DB) AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error) {
-	var got bool
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES (?,?,?)
-			ON CONFLICT (name) DO UPDATE SET holder=excluded.holder, expires_at=excluded.expires_at
-			WHERE leases.holder=excluded.holder OR leases.expires_at<=?`,
-			name, holder, ms(now.Add(ttl)), ms(now))
-		if err != nil {
-			return err
-		}
-		n, _ := res.RowsAffected()
-		got = n > 0
-		return nil
-	})
-	return got, err
-}
-
-// ReleaseLease gives the lease up if holder has it.
-func (db *DB) ReleaseLease(ctx context.Context, name, holder string) error {
-	_, err := db.exec(ctx, `DELETE FROM leases WHERE name=? AND holder=?`, name, holder)
-	return err
-}
-
-// LeaseHolder returns who holds a lease and until when (empty when free).
-func (db *DB) LeaseHolder(ctx context.Context, name string) (string, time.Time, error) {
-	var holder string
-	var exp int64
-	err := db.sql.QueryRowContext(ctx, `SELECT holder, expires_at FROM leases WHERE name=?`, name).Scan(&holder, &exp)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", time.Time{}, nil
-	}
-	return holder, fromMS(exp), err
 }

@@ -27,8 +27,8 @@ func newEngine(t testing.TB) (*flow.Engine, *storage.DB) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e := flow.New(flow.Config{DB: db, Logger: slog.New(slog.DiscardHandler)})
-	if _, err := e.AddPlatform(ctx, storage.Platform{ComponentAppID: vecAppID, AppSecret: strings.Repeat("s", 32),
+	e := flow.New(flow.Config{Store: db, Logger: slog.New(slog.DiscardHandler)})
+	if _, err := e.AddPlatform(ctx, flow.Platform{ComponentAppID: vecAppID, AppSecret: strings.Repeat("s", 32),
 		Token: vecToken, EncodingAESKey: vecAESKey, AuthDomain: "127.0.0.1:8765"}); err != nil {
 		t.Fatal(err)
 	}

@@ -34,9 +34,8 @@ func (e *Engine) StartAuthorization(ctx context.Context, componentAppID string, 
 		return Authorization{}, err
 	}
 	var pre wxapi.PreAuthCode
-	err = e.policy.Retry(ctx, wxapi.IsRetryable, func(ctx context.Context) error {
-		e.count(ctx, p.ComponentAppID, "api_create_preauthcode")
-		pre, err = e.client(p).CreatePreAuthCode(ctx, comp.Token, p.ComponentAppID)
+	err = e.call(ctx, p, "api_create_preauthcode", func(ctx context.Context, c *wxapi.Client) (err error) {
+		pre, err = c.CreatePreAuthCode(ctx, comp.Token, p.ComponentAppID)
 		return err
 	})
 	if err != nil {
@@ -50,22 +49,22 @@ func (e *Engine) StartAuthorization(ctx context.Context, componentAppID string, 
 		PreAuthCode: pre.PreAuthCode, RedirectURI: p.PublicURL + "/wechat/auth/callback?session=" + id,
 		AuthType: opts.AuthType, BizAppID: opts.BizAppID, CategoryIDs: opts.CategoryIDs,
 	}
-	s := storage.Session{
+	s := Session{
 		ID: id, ComponentAppID: p.ComponentAppID, PreAuthCode: pre.PreAuthCode,
 		PreAuthExpiresAt: now.Add(time.Duration(pre.ExpiresIn) * time.Second),
 		PCLink:           wxapi.PCLink(link), MobileLink: wxapi.MobileLink(link), CreatedAt: now,
 	}
-	if err := e.db.CreateSession(ctx, s); err != nil {
+	if err := e.db.CreateSession(ctx, s.row()); err != nil {
 		return Authorization{}, err
 	}
-	s.State = storage.SessionPending
+	s.State = SessionPending
 	e.emit(ctx, Event{Kind: EventSessionStarted, ComponentAppID: p.ComponentAppID,
 		Message: fmt.Sprintf("authorization started; the pre_auth_code is single use and valid %s", time.Duration(pre.ExpiresIn)*time.Second)})
 	return Authorization{Session: s, LaunchURL: e.LaunchURL(p, id)}, nil
 }
 
 // LaunchURL is our launch page for a session.
-func (e *Engine) LaunchURL(p storage.Platform, sessionID string) string {
+func (e *Engine) LaunchURL(p Platform, sessionID string) string {
 	return p.PublicURL + "/wechat/auth/start?session=" + url.QueryEscape(sessionID)
 }
 
@@ -79,26 +78,26 @@ func (e *Engine) OpenBrowser(ctx context.Context, componentAppID, launchURL stri
 }
 
 // Session returns an authorization session.
-func (e *Engine) Session(ctx context.Context, id string) (storage.Session, error) {
-	return e.db.Session(ctx, id)
+func (e *Engine) Session(ctx context.Context, id string) (Session, error) {
+	return e.loadSession(ctx, id)
 }
 
 // WaitSession waits until a session is done or failed. It polls the database, so the code may
 // be captured by any process (the console, `serve` receiving the push…).
-func (e *Engine) WaitSession(ctx context.Context, id string) (storage.Session, error) {
+func (e *Engine) WaitSession(ctx context.Context, id string) (Session, error) {
 	delay := 5 * time.Millisecond
 	for {
-		s, err := e.db.Session(ctx, id)
+		s, err := e.loadSession(ctx, id)
 		if err != nil {
 			return s, err
 		}
 		switch s.State {
-		case storage.SessionDone:
+		case SessionDone:
 			return s, nil
-		case storage.SessionFailed:
+		case SessionFailed:
 			return s, &UserError{Msg: "authorization failed: " + s.Error, Remedy: "start a new authorization (each pre_auth_code works once)"}
 		}
-		if s.State == storage.SessionPending && e.clock.Now().After(s.PreAuthExpiresAt) {
+		if s.State == SessionPending && e.clock.Now().After(s.PreAuthExpiresAt) {
 			return s, &UserError{Msg: "the pre_auth_code expired before the merchant approved", Remedy: "start a new authorization"}
 		}
 		select {
@@ -113,52 +112,52 @@ func (e *Engine) WaitSession(ctx context.Context, id string) (storage.Session, e
 // CaptureCode finishes a session with a code from the redirect, a push or a paste, whichever
 // arrives first; later arrivals for the same session are ignored. It exchanges the code, stores
 // the grant and the account info, and returns the authorizer.
-func (e *Engine) CaptureCode(ctx context.Context, sessionID, code, source string) (storage.Authorizer, error) {
+func (e *Engine) CaptureCode(ctx context.Context, sessionID, code, source string) (Authorizer, error) {
 	// The callback is reachable by anyone: check the id's shape and read before any write, so
 	// requests with made-up ids cost no write transaction.
 	if !validSessionID(sessionID) {
-		return storage.Authorizer{}, &UserError{Msg: "this address does not name an authorization session", Remedy: "start a new authorization"}
+		return Authorizer{}, &UserError{Msg: "this address does not name an authorization session", Remedy: "start a new authorization"}
 	}
-	if s, err := e.db.Session(ctx, sessionID); err != nil {
+	if s, err := e.loadSession(ctx, sessionID); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
-			return storage.Authorizer{}, &UserError{Msg: "unknown authorization session", Remedy: "start a new authorization", Err: err}
+			return Authorizer{}, &UserError{Msg: "unknown authorization session", Remedy: "start a new authorization", Err: err}
 		}
-		return storage.Authorizer{}, err
-	} else if s.State == storage.SessionDone {
-		return e.db.Authorizer(ctx, s.ComponentAppID, s.AuthorizerAppID)
+		return Authorizer{}, err
+	} else if s.State == SessionDone {
+		return e.loadAuthorizer(ctx, s.ComponentAppID, s.AuthorizerAppID)
 	}
-	s, err := e.db.ClaimSession(ctx, sessionID, code, source)
+	s, err := e.claimSession(ctx, sessionID, code, source)
 	if errors.Is(err, storage.ErrConflict) {
-		if s.State == storage.SessionDone {
-			return e.db.Authorizer(ctx, s.ComponentAppID, s.AuthorizerAppID)
+		if s.State == SessionDone {
+			return e.loadAuthorizer(ctx, s.ComponentAppID, s.AuthorizerAppID)
 		}
-		if s.State == storage.SessionExchanging {
+		if s.State == SessionExchanging {
 			done, err := e.WaitSession(ctx, sessionID)
 			if err != nil {
-				return storage.Authorizer{}, err
+				return Authorizer{}, err
 			}
-			return e.db.Authorizer(ctx, done.ComponentAppID, done.AuthorizerAppID)
+			return e.loadAuthorizer(ctx, done.ComponentAppID, done.AuthorizerAppID)
 		}
-		return storage.Authorizer{}, &UserError{Msg: "this authorization session already " + s.State, Remedy: "start a new authorization"}
+		return Authorizer{}, &UserError{Msg: "this authorization session already " + string(s.State), Remedy: "start a new authorization"}
 	}
 	if err != nil {
-		return storage.Authorizer{}, err
+		return Authorizer{}, err
 	}
 	e.emit(ctx, Event{Kind: EventCodeCaptured, ComponentAppID: s.ComponentAppID, Message: "authorization code received from the " + source})
 	return e.exchange(ctx, s)
 }
 
-// Paste completes an authorization from whatever the user pasted: the redirected URL (any
+// AuthorizeWithCode completes an authorization from whatever the user pasted: the redirected URL (any
 // form, hash routers included) or the bare code. It finishes the session named in the URL, else
 // the newest pending one, else a new record (a code from an authorization started elsewhere).
-func (e *Engine) Paste(ctx context.Context, componentAppID, input string) (storage.Authorizer, error) {
+func (e *Engine) AuthorizeWithCode(ctx context.Context, componentAppID, input string) (Authorizer, error) {
 	ac, err := wxapi.ParseAuthCode(input)
 	if err != nil {
-		return storage.Authorizer{}, &UserError{Msg: err.Error(), Remedy: "paste the whole address the browser shows after approving, or the queryauthcode@@@… value", Err: err}
+		return Authorizer{}, &UserError{Msg: err.Error(), Remedy: "paste the whole address the browser shows after approving, or the queryauthcode@@@… value", Err: err}
 	}
 	p, err := e.Platform(ctx, componentAppID)
 	if err != nil {
-		return storage.Authorizer{}, err
+		return Authorizer{}, err
 	}
 	id := ""
 	if u, err := url.Parse(strings.TrimSpace(input)); err == nil {
@@ -166,7 +165,7 @@ func (e *Engine) Paste(ctx context.Context, componentAppID, input string) (stora
 	}
 	if id == "" {
 		// A bare code belongs to the authorization the user is waiting on, if there is one.
-		if s, err := e.db.LatestSession(ctx, p.ComponentAppID); err == nil && s.State == storage.SessionPending &&
+		if s, err := e.latestSession(ctx, p.ComponentAppID); err == nil && s.State == SessionPending &&
 			e.clock.Now().Before(s.PreAuthExpiresAt) {
 			id = s.ID
 		}
@@ -174,9 +173,9 @@ func (e *Engine) Paste(ctx context.Context, componentAppID, input string) (stora
 	if id == "" {
 		id = e.randomID(16)
 		now := e.clock.Now()
-		if err := e.db.CreateSession(ctx, storage.Session{ID: id, ComponentAppID: p.ComponentAppID, PreAuthCode: "pasted:" + id,
-			PreAuthExpiresAt: now, CreatedAt: now}); err != nil {
-			return storage.Authorizer{}, err
+		if err := e.db.CreateSession(ctx, Session{ID: id, ComponentAppID: p.ComponentAppID, PreAuthCode: "pasted:" + id,
+			PreAuthExpiresAt: now, CreatedAt: now}.row()); err != nil {
+			return Authorizer{}, err
 		}
 	}
 	return e.CaptureCode(ctx, id, ac.Code, SourcePaste)
@@ -184,19 +183,19 @@ func (e *Engine) Paste(ctx context.Context, componentAppID, input string) (stora
 
 // exchange calls api_query_auth, commits what WeChat returned before anything else, then
 // fetches the account's info.
-func (e *Engine) exchange(ctx context.Context, s storage.Session) (storage.Authorizer, error) {
-	fail := func(what string, err error) (storage.Authorizer, error) {
+func (e *Engine) exchange(ctx context.Context, s Session) (Authorizer, error) {
+	fail := func(what string, err error) (Authorizer, error) {
 		ev := errorEvent(EventError, s.ComponentAppID, "", what, err)
-		if ferr := e.db.FinishSession(context.WithoutCancel(ctx), s.ID, "", ev.Message, e.clock.Now()); ferr != nil {
+		if ferr := e.finishSession(context.WithoutCancel(ctx), s.ID, "", ev.Message); ferr != nil {
 			e.log.Error("finishing session failed", "err", ferr)
 		}
 		e.emit(ctx, ev)
-		if wxapi.ErrCode(err) == 61010 || wxapi.ErrCode(err) == 61009 {
-			return storage.Authorizer{}, &UserError{Msg: ev.Message, Remedy: ev.Remedy, Err: err}
+		if code := wxapi.ErrCode(err); code == wxapi.CodeAuthCodeExpired || code == wxapi.CodeAuthCodeInvalid {
+			return Authorizer{}, &UserError{Msg: ev.Message, Remedy: ev.Remedy, Err: err}
 		}
-		return storage.Authorizer{}, err
+		return Authorizer{}, err
 	}
-	p, err := e.db.Platform(ctx, s.ComponentAppID)
+	p, err := e.loadPlatform(ctx, s.ComponentAppID)
 	if err != nil {
 		return fail("platform", err)
 	}
@@ -205,9 +204,8 @@ func (e *Engine) exchange(ctx context.Context, s storage.Session) (storage.Autho
 		return fail("component token", err)
 	}
 	var qa wxapi.QueryAuth
-	err = e.policy.Retry(ctx, wxapi.IsRetryable, func(ctx context.Context) error {
-		e.count(ctx, p.ComponentAppID, "api_query_auth")
-		qa, err = e.client(p).QueryAuth(ctx, comp.Token, p.ComponentAppID, s.AuthCode)
+	err = e.call(ctx, p, "api_query_auth", func(ctx context.Context, c *wxapi.Client) (err error) {
+		qa, err = c.QueryAuth(ctx, comp.Token, p.ComponentAppID, s.AuthCode)
 		return err
 	})
 	if err != nil {
@@ -226,10 +224,10 @@ func (e *Engine) exchange(ctx context.Context, s storage.Session) (storage.Autho
 		return fail("storing the authorization", err)
 	}
 	e.fetchInfo(ctx, p, comp.Token, appid)
-	if err := e.db.FinishSession(ctx, s.ID, appid, "", e.clock.Now()); err != nil {
-		return storage.Authorizer{}, err
+	if err := e.finishSession(ctx, s.ID, appid, ""); err != nil {
+		return Authorizer{}, err
 	}
-	a, err := e.db.Authorizer(ctx, p.ComponentAppID, appid)
+	a, err := e.loadAuthorizer(ctx, p.ComponentAppID, appid)
 	if err != nil {
 		return a, err
 	}
@@ -252,12 +250,10 @@ func (e *Engine) exchange(ctx context.Context, s storage.Session) (storage.Autho
 }
 
 // fetchInfo stores api_get_authorizer_info; a failure is reported but does not undo the grant.
-func (e *Engine) fetchInfo(ctx context.Context, p storage.Platform, compToken, appid string) {
+func (e *Engine) fetchInfo(ctx context.Context, p Platform, compToken, appid string) {
 	var info wxapi.AuthorizerInfoResponse
-	err := e.policy.Retry(ctx, wxapi.IsRetryable, func(ctx context.Context) error {
-		e.count(ctx, p.ComponentAppID, "api_get_authorizer_info")
-		var err error
-		info, err = e.client(p).GetAuthorizerInfo(ctx, compToken, p.ComponentAppID, appid)
+	err := e.call(ctx, p, "api_get_authorizer_info", func(ctx context.Context, c *wxapi.Client) (err error) {
+		info, err = c.GetAuthorizerInfo(ctx, compToken, p.ComponentAppID, appid)
 		return err
 	})
 	if err != nil {
@@ -275,7 +271,7 @@ func (e *Engine) fetchInfo(ctx context.Context, p storage.Platform, compToken, a
 	}
 	// The info response carries the refresh token too; keep it if ours is missing.
 	if rt := info.AuthorizationInfo.AuthorizerRefreshToken; rt != "" {
-		if a, err := e.db.Authorizer(ctx, p.ComponentAppID, appid); err == nil && a.RefreshToken == "" {
+		if a, err := e.loadAuthorizer(ctx, p.ComponentAppID, appid); err == nil && a.RefreshToken == "" {
 			_ = e.db.RecoverRefreshToken(ctx, p.ComponentAppID, appid, rt, e.clock.Now())
 		}
 	}

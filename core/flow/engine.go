@@ -29,9 +29,9 @@ type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
 
-// Config is what an Engine is built from. Only DB is required.
+// Config is what an Engine is built from. Only Store is required.
 type Config struct {
-	DB          *storage.DB
+	Store       Store
 	Clock       Clock
 	HTTPClient  *http.Client
 	Logger      *slog.Logger
@@ -47,7 +47,7 @@ type Config struct {
 
 // Engine runs the flow for every platform in one database.
 type Engine struct {
-	db              *storage.DB
+	db              Store
 	clock           Clock
 	hc              *http.Client
 	log             *slog.Logger
@@ -76,7 +76,7 @@ type Engine struct {
 // New builds an Engine.
 func New(cfg Config) *Engine {
 	e := &Engine{
-		db: cfg.DB, clock: cfg.Clock, hc: cfg.HTTPClient, log: cfg.Logger, holder: cfg.Holder,
+		db: cfg.Store, clock: cfg.Clock, hc: cfg.HTTPClient, log: cfg.Logger, holder: cfg.Holder,
 		browser: cfg.OpenBrowser, policy: cfg.Policy.WithDefaults(), leaseTTL: cfg.LeaseTTL, random: cfg.Random,
 		subs: map[int]chan Event{}, crypters: map[string]*wxcrypt.Crypter{}, warned: map[string]time.Time{}, locks: map[string]*sync.Mutex{}, blocked: map[string]block{}, leading: map[string]bool{}, deadSeen: map[string]time.Time{}, deadGrace: deadHolderGrace,
 		kick: make(chan struct{}, 1),
@@ -115,9 +115,6 @@ func (e *Engine) Close() {
 	e.bg.Wait()
 	e.releaseLeases()
 }
-
-// DB is the engine's store (read-only uses by faces, e.g. listing events).
-func (e *Engine) DB() *storage.DB { return e.db }
 
 // Now is the engine's clock.
 func (e *Engine) Now() time.Time { return e.clock.Now() }
@@ -170,10 +167,7 @@ func (e *Engine) emit(ctx context.Context, ev Event) {
 	if ev.Level == "" {
 		ev.Level = LevelInfo
 	}
-	msg := ev.Message
-	if ev.Remedy != "" {
-		msg += " — " + ev.Remedy
-	}
+	msg := ev.Text()
 	if err := e.db.AppendEvent(context.WithoutCancel(ctx), storage.Event{At: ev.At, ComponentAppID: ev.ComponentAppID,
 		AuthorizerAppID: ev.AuthorizerAppID, Kind: string(ev.Kind), Level: ev.Level, Code: ev.Code, Message: msg}); err != nil {
 		e.log.Error("event log append failed", "err", err)
@@ -224,7 +218,7 @@ func errorEvent(kind EventKind, componentAppID, authorizerAppID, what string, er
 			ev.Message += " (rid " + we.Rid + ")"
 		}
 		ev.Remedy = info.Remedy
-		if we.ErrCode == 45009 {
+		if we.ErrCode == wxapi.CodeQuotaExhausted {
 			ev.Remedy += " With wxauth: `wxauth quota clear`."
 		}
 	case errors.As(err, &ce):
@@ -262,25 +256,6 @@ func NeedsUser(err error) bool {
 	if errors.As(err, &ue) {
 		return true
 	}
-	switch wxapi.ErrCode(err) {
-	case 61004, 40164, 40125, 40013, 61005, 61006, 61011, 61023, 61003, 45009, 48001, 61007:
-		return true
-	}
-	return false
-}
-
-// client is the WeChat API client for a platform.
-func (e *Engine) client(p storage.Platform) *wxapi.Client {
-	base := p.APIBase
-	if base == "" {
-		base = wxapi.DefaultAPIBase
-	}
-	return wxapi.NewClient(e.hc, wxapi.WithBaseURL(base))
-}
-
-// count records one call of api for the daily budget (a failure to count never fails the call).
-func (e *Engine) count(ctx context.Context, componentAppID, api string) {
-	if err := e.db.CountCall(context.WithoutCancel(ctx), componentAppID, api, e.clock.Now()); err != nil {
-		e.log.Warn("counting API call failed", "err", err)
-	}
+	info, ok := wxapi.Class(err)
+	return ok && info.NeedsUser
 }

@@ -86,7 +86,7 @@ func TestHeadlessFlowAndRestart(t *testing.T) {
 	}
 	// A new engine on the same database (a restart) hands out the stored token without calling WeChat.
 	before := sb.Sim.Stats()
-	other := flow.New(flow.Config{DB: sb.DB, Clock: sb.Sim})
+	other := flow.New(flow.Config{Store: sb.DB, Clock: sb.Sim})
 	a, err := other.AuthorizerToken(ctx, "", rep.Authorizers[0].AppID)
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +113,7 @@ func TestOneComponentTokenPerCycleAcrossProcesses(t *testing.T) {
 	// Three engines with distinct lease holders stand for `serve`, the console and `token`.
 	engines := []*flow.Engine{sb.Engine}
 	for i := 0; i < 2; i++ {
-		engines = append(engines, flow.New(flow.Config{DB: sb.DB, Clock: sb.Sim, Holder: "proc-" + strconv.Itoa(i)}))
+		engines = append(engines, flow.New(flow.Config{Store: sb.DB, Clock: sb.Sim, Holder: "proc-" + strconv.Itoa(i)}))
 	}
 	for cycle := 0; cycle < 3; cycle++ {
 		done := make(chan error, len(engines)*2)
@@ -256,9 +256,9 @@ func TestNeedsReauthorizationWhenWeChatHasNoRefreshToken(t *testing.T) {
 	}
 }
 
-func hasKind(evs []storage.Event, kind flow.EventKind) bool {
+func hasKind(evs []flow.Event, kind flow.EventKind) bool {
 	for _, e := range evs {
-		if e.Kind == string(kind) {
+		if e.Kind == kind {
 			return true
 		}
 	}
@@ -361,7 +361,7 @@ func TestPasteHashRouterURL(t *testing.T) {
 	if !strings.Contains(res.RedirectURL, "?auth_code=") || !strings.HasSuffix(res.RedirectURL, "#/onboard") {
 		t.Fatalf("redirect = %s", res.RedirectURL)
 	}
-	got, err := sb.Engine.Paste(ctx, "", "  "+res.RedirectURL+"\n")
+	got, err := sb.Engine.AuthorizeWithCode(ctx, "", "  "+res.RedirectURL+"\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +369,7 @@ func TestPasteHashRouterURL(t *testing.T) {
 		t.Fatalf("pasted authorization = %+v", got)
 	}
 	// The same code pasted again is refused with WeChat's explanation (single use).
-	_, err = sb.Engine.Paste(ctx, "", res.RedirectURL)
+	_, err = sb.Engine.AuthorizeWithCode(ctx, "", res.RedirectURL)
 	if wxapi.ErrCode(err) != 61010 || !flow.NeedsUser(err) {
 		t.Fatalf("second paste: %v", err)
 	}
@@ -452,7 +452,7 @@ func TestQuotaExhaustedStopsCalling(t *testing.T) {
 	evs, _ := sb.Engine.Events(ctx, sb.Platform.ComponentAppID, 50)
 	found := false
 	for _, e := range evs {
-		if e.Code == 45009 && strings.Contains(e.Message, "clear_quota") {
+		if e.Code == 45009 && strings.Contains(e.Text(), "clear_quota") {
 			found = true
 		}
 	}
@@ -495,7 +495,7 @@ func TestInterruptedExchangeIsResumed(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(20 * time.Millisecond)
-	resumer := flow.New(flow.Config{DB: sb.DB, Clock: sb.Sim, Holder: "resumer", ExchangeTimeout: 5 * time.Millisecond})
+	resumer := flow.New(flow.Config{Store: sb.DB, Clock: sb.Sim, Holder: "resumer", ExchangeTimeout: 5 * time.Millisecond})
 	sb.Engine.Close() // the sandbox engine hands its lease over
 	if _, err := resumer.RefreshDue(ctx, ""); err != nil {
 		t.Fatal(err)
@@ -511,7 +511,7 @@ func TestInterruptedExchangeIsResumed(t *testing.T) {
 
 func TestOneShotCallerReleasesTheLease(t *testing.T) {
 	sb, ctx := start(t)
-	oneShot := flow.New(flow.Config{DB: sb.DB, Clock: sb.Sim, Holder: "token-cli"})
+	oneShot := flow.New(flow.Config{Store: sb.DB, Clock: sb.Sim, Holder: "token-cli"})
 	if _, err := oneShot.ComponentToken(ctx, ""); err != nil {
 		t.Fatal(err)
 	}

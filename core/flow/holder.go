@@ -1,7 +1,6 @@
 package flow
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -58,34 +57,4 @@ func cutLast(s, sep string) (before, after string, found bool) {
 		return s[:i], s[i+len(sep):], true
 	}
 	return s, "", false
-}
-
-// acquireLease takes or renews the platform's refresh lease, taking over at once a lease left
-// by a dead process of this host. Two processes that see the same dead holder race on the
-// database's compare-and-set: one gets the lease.
-func (e *Engine) acquireLease(ctx context.Context, componentAppID string) (bool, error) {
-	name := leaseName(componentAppID)
-	ok, err := e.db.AcquireLease(ctx, name, e.holder, e.clock.Now(), e.leaseTTL)
-	if err != nil || ok {
-		return ok, err
-	}
-	holder, _, err := e.db.LeaseHolder(ctx, name)
-	if err != nil || holder == "" || !e.deadHolder(holder) {
-		return false, err
-	}
-	e.mu.Lock()
-	first, seen := e.deadSeen[holder]
-	if !seen {
-		first = time.Now() // real time: the dead process's requests travel in real time
-		e.deadSeen[holder] = first
-	}
-	e.mu.Unlock()
-	if time.Since(first) < e.deadGrace {
-		return false, nil
-	}
-	if err := e.db.ReleaseLease(ctx, name, holder); err != nil {
-		return false, err
-	}
-	e.log.Warn("took over the refresh lease of a stopped process", "component_appid", componentAppID, "holder", holder)
-	return e.db.AcquireLease(ctx, name, e.holder, e.clock.Now(), e.leaseTTL)
 }

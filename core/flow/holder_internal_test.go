@@ -48,7 +48,7 @@ func TestLeaseOfADeadProcessIsTakenOver(t *testing.T) {
 			if ok, err := db.AcquireLease(ctx, leaseName("wx3f9a6c21b5d7e08c"), tt.holder, now, time.Minute); err != nil || !ok {
 				t.Fatalf("setting up the lease: %v %v", ok, err)
 			}
-			e := New(Config{DB: db})
+			e := New(Config{Store: db})
 			e.deadGrace = 50 * time.Millisecond
 			got, err := e.acquireLease(ctx, "wx3f9a6c21b5d7e08c")
 			if err != nil || got {

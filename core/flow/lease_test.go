@@ -39,8 +39,8 @@ func TestLongPassKeepsItsLease(t *testing.T) {
 	// 8 at a time × 300 ms × 5 rounds ≈ 1.5 s, more than two lease TTLs of 600 ms.
 	sb.Sim.SetFaults(wxsim.Faults{Path: "/cgi-bin/component/api_authorizer_token", Latency: wxsim.Duration(300 * time.Millisecond)})
 	before := sb.Sim.Stats().Calls["api_authorizer_token"]
-	leader := flow.New(flow.Config{DB: sb.DB, Clock: sb.Sim, Holder: "leader", LeaseTTL: 600 * time.Millisecond})
-	other := flow.New(flow.Config{DB: sb.DB, Clock: sb.Sim, Holder: "other", LeaseTTL: 600 * time.Millisecond})
+	leader := flow.New(flow.Config{Store: sb.DB, Clock: sb.Sim, Holder: "leader", LeaseTTL: 600 * time.Millisecond})
+	other := flow.New(flow.Config{Store: sb.DB, Clock: sb.Sim, Holder: "other", LeaseTTL: 600 * time.Millisecond})
 
 	type result struct {
 		rep flow.RefreshReport

@@ -33,7 +33,7 @@ const DefaultListenAddr = "127.0.0.1:8765"
 
 // ValidatePlatform checks every field and returns the first problem as a *FieldError.
 // It also fills defaults (listen address, public URL).
-func ValidatePlatform(p *storage.Platform) error {
+func ValidatePlatform(p *Platform) error {
 	p.ComponentAppID = strings.TrimSpace(p.ComponentAppID)
 	switch {
 	case !wxapi.IsAppID(p.ComponentAppID):
@@ -83,12 +83,12 @@ func ValidatePlatform(p *storage.Platform) error {
 }
 
 // AddPlatform validates and stores a platform.
-func (e *Engine) AddPlatform(ctx context.Context, p storage.Platform) (storage.Platform, error) {
+func (e *Engine) AddPlatform(ctx context.Context, p Platform) (Platform, error) {
 	if err := ValidatePlatform(&p); err != nil {
 		return p, err
 	}
 	p.CreatedAt = e.clock.Now()
-	if err := e.db.AddPlatform(ctx, p); err != nil {
+	if err := e.db.AddPlatform(ctx, p.row()); err != nil {
 		return p, err
 	}
 	_, err := e.crypter(p)
@@ -96,11 +96,11 @@ func (e *Engine) AddPlatform(ctx context.Context, p storage.Platform) (storage.P
 }
 
 // UpdatePlatform validates and replaces a platform's settings, keeping its credentials.
-func (e *Engine) UpdatePlatform(ctx context.Context, p storage.Platform) (storage.Platform, error) {
+func (e *Engine) UpdatePlatform(ctx context.Context, p Platform) (Platform, error) {
 	if err := ValidatePlatform(&p); err != nil {
 		return p, err
 	}
-	if err := e.db.UpdatePlatform(ctx, p); err != nil {
+	if err := e.db.UpdatePlatform(ctx, p.row()); err != nil {
 		return p, err
 	}
 	e.mu.Lock()
@@ -111,15 +111,16 @@ func (e *Engine) UpdatePlatform(ctx context.Context, p storage.Platform) (storag
 }
 
 // Platforms lists the configured platforms.
-func (e *Engine) Platforms(ctx context.Context) ([]storage.Platform, error) {
-	return e.db.Platforms(ctx)
+func (e *Engine) Platforms(ctx context.Context) ([]Platform, error) {
+	rows, err := e.db.Platforms(ctx)
+	return platformsOf(rows), err
 }
 
 // Platform returns one platform; with an empty appid, the only one (an error when there are
 // none or several).
-func (e *Engine) Platform(ctx context.Context, componentAppID string) (storage.Platform, error) {
+func (e *Engine) Platform(ctx context.Context, componentAppID string) (Platform, error) {
 	if componentAppID != "" {
-		p, err := e.db.Platform(ctx, componentAppID)
+		p, err := e.loadPlatform(ctx, componentAppID)
 		if errors.Is(err, storage.ErrNotFound) {
 			return p, &UserError{Msg: "no platform " + componentAppID + " is configured", Remedy: "list them with `wxauth platform list`", Err: err}
 		}
@@ -127,19 +128,19 @@ func (e *Engine) Platform(ctx context.Context, componentAppID string) (storage.P
 	}
 	ps, err := e.db.Platforms(ctx)
 	if err != nil {
-		return storage.Platform{}, err
+		return Platform{}, err
 	}
 	switch len(ps) {
 	case 0:
-		return storage.Platform{}, &UserError{Msg: "no platform is configured", Remedy: "add one with `wxauth platform add`, or try the sandbox with `wxauth demo`"}
+		return Platform{}, &UserError{Msg: "no platform is configured", Remedy: "add one with `wxauth platform add`, or try the sandbox with `wxauth demo`"}
 	case 1:
-		return ps[0], nil
+		return platformOf(ps[0]), nil
 	}
 	ids := make([]string, len(ps))
 	for i, p := range ps {
 		ids[i] = p.ComponentAppID
 	}
-	return storage.Platform{}, &UserError{Msg: "several platforms are configured: " + strings.Join(ids, ", "), Remedy: "choose one with --platform COMPONENT_APPID"}
+	return Platform{}, &UserError{Msg: "several platforms are configured: " + strings.Join(ids, ", "), Remedy: "choose one with --platform COMPONENT_APPID"}
 }
 
 // RemovePlatform deletes a platform's configuration and current credentials.
@@ -151,7 +152,7 @@ func (e *Engine) RemovePlatform(ctx context.Context, componentAppID string) erro
 }
 
 // crypter returns the cached Crypter of a platform, building it on first use.
-func (e *Engine) crypter(p storage.Platform) (*wxcrypt.Crypter, error) {
+func (e *Engine) crypter(p Platform) (*wxcrypt.Crypter, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if c, ok := e.crypters[p.ComponentAppID]; ok {

@@ -23,21 +23,21 @@ func (e *Engine) HandlePush(ctx context.Context, componentAppID string, m wxapi.
 		if m.AuthorizationCode == "" {
 			return fmt.Errorf("%s push without AuthorizationCode", m.InfoType)
 		}
-		s, err := e.db.SessionByPreAuthCode(ctx, componentAppID, m.PreAuthCode)
+		s, err := e.sessionByPreAuthCode(ctx, componentAppID, m.PreAuthCode)
 		if errors.Is(err, storage.ErrNotFound) || m.PreAuthCode == "" {
 			// Authorized from a session we did not start (another tool, a test account):
 			// record the code first, then exchange it.
-			s = storage.Session{ID: e.randomID(16), ComponentAppID: componentAppID, PreAuthCode: m.PreAuthCode,
+			s = Session{ID: e.randomID(16), ComponentAppID: componentAppID, PreAuthCode: m.PreAuthCode,
 				PreAuthExpiresAt: now, CreatedAt: now}
 			if s.PreAuthCode == "" {
 				s.PreAuthCode = "push:" + s.ID
 			}
-			err = e.db.CreateSession(ctx, s)
+			err = e.db.CreateSession(ctx, s.row())
 		}
 		if err != nil {
 			return err
 		}
-		claimed, err := e.db.ClaimSession(ctx, s.ID, m.AuthorizationCode, SourcePush)
+		claimed, err := e.claimSession(ctx, s.ID, m.AuthorizationCode, SourcePush)
 		if errors.Is(err, storage.ErrConflict) {
 			return nil // the redirect or a paste got there first
 		}
@@ -57,14 +57,13 @@ func (e *Engine) HandlePush(ctx context.Context, componentAppID string, m wxapi.
 	case wxapi.InfoTypeUnauthorized:
 		// A cancellation older than the account's latest authorization (a replayed or very late
 		// push) must not revoke it; 5 minutes absorb clock skew between WeChat and us.
-		if a, err := e.db.Authorizer(ctx, componentAppID, m.AuthorizerAppID); err == nil &&
+		if a, err := e.loadAuthorizer(ctx, componentAppID, m.AuthorizerAppID); err == nil &&
 			time.Unix(m.CreateTime, 0).Before(a.AuthorizedAt.Add(-5*time.Minute)) {
 			e.emit(ctx, Event{Kind: EventPushUnknown, Level: LevelWarn, ComponentAppID: componentAppID, AuthorizerAppID: m.AuthorizerAppID,
 				Message: "ignored an unauthorized push older than " + m.AuthorizerAppID + "'s latest authorization (replayed or delayed)"})
 			return nil
 		}
-		err := e.db.SetAuthorizerStatus(ctx, componentAppID, m.AuthorizerAppID, storage.StatusRevoked,
-			"the merchant cancelled the authorization", now)
+		err := e.moveAuthorizer(ctx, componentAppID, m.AuthorizerAppID, AuthorizerRevoked, "the merchant cancelled the authorization")
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
@@ -84,7 +83,7 @@ func (e *Engine) receiveTicket(ctx context.Context, componentAppID, ticket strin
 		return fmt.Errorf("ticket push without ComponentVerifyTicket")
 	}
 	now := e.clock.Now()
-	prev, _ := e.db.CurrentTicket(ctx, componentAppID)
+	prev, _ := e.loadTicket(ctx, componentAppID)
 	current, err := e.db.SaveTicket(ctx, storage.Ticket{ComponentAppID: componentAppID, Ticket: ticket,
 		CreateTime: created, ReceivedAt: now, Source: source})
 	if err != nil {
@@ -97,7 +96,7 @@ func (e *Engine) receiveTicket(ctx context.Context, componentAppID, ticket strin
 	}
 	ev := Event{Kind: EventTicketReceived, ComponentAppID: componentAppID,
 		Message: "component_verify_ticket received from " + source + ", valid until " + created.Add(TicketValidity).Format("15:04")}
-	if prev.Ticket == ticket {
+	if prev.Value == ticket {
 		// WeChat repeats a ticket several times before rotating it: the tickets table records
 		// every push; the audit log only the changes.
 		ev.Message = "component_verify_ticket push received (same value), valid until " + created.Add(TicketValidity).Format("15:04")
@@ -132,9 +131,8 @@ func (e *Engine) StartPushTicket(ctx context.Context, componentAppID string) (st
 		return "", err
 	}
 	var st wxapi.Status
-	err = e.policy.Retry(ctx, wxapi.IsRetryable, func(ctx context.Context) error {
-		e.count(ctx, p.ComponentAppID, "api_start_push_ticket")
-		st, err = e.client(p).StartPushTicket(ctx, p.ComponentAppID, p.AppSecret)
+	err = e.call(ctx, p, "api_start_push_ticket", func(ctx context.Context, c *wxapi.Client) (err error) {
+		st, err = c.StartPushTicket(ctx, p.ComponentAppID, p.AppSecret)
 		return err
 	})
 	if err != nil {

@@ -147,7 +147,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 		texts = append(texts, line)
 	}
 	for _, ev := range events {
-		texts = append(texts, ev.Message)
+		texts = append(texts, ev.Text())
 	}
 	texts = append(texts, details...)
 	for _, must := range []string{"push rejected", "duplicate push acknowledged", "api_authorizer_token", `"component":"sim"`} {
@@ -177,7 +177,7 @@ func TestFilesOwnerOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	e := flow.New(flow.Config{DB: db})
+	e := flow.New(flow.Config{Store: db})
 	if err := e.SetTicket(ctx, "", "x"); err == nil {
 		t.Fatal("a ticket for no platform was accepted")
 	}
@@ -199,7 +199,7 @@ func TestFilesOwnerOnly(t *testing.T) {
 
 // TestListenerLoopbackByDefault: a platform without a listen address binds loopback only.
 func TestListenerLoopbackByDefault(t *testing.T) {
-	p := storage.Platform{ComponentAppID: "wx3f9a6c21b5d7e08c", AppSecret: strings.Repeat("a", 32), Token: "token",
+	p := flow.Platform{ComponentAppID: "wx3f9a6c21b5d7e08c", AppSecret: strings.Repeat("a", 32), Token: "token",
 		EncodingAESKey: strings.Repeat("A", 43), AuthDomain: "auth.example.com"}
 	if err := flow.ValidatePlatform(&p); err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"wxauth/core/callback"
-	"wxauth/storage"
 )
 
 // Listener returns the HTTP handler WeChat and browsers reach, for every platform of the
@@ -20,8 +19,8 @@ func (e *Engine) Listener() http.Handler {
 		Push:    e.HandlePush,
 		Reject:  e.RejectPush,
 		Launch: func(ctx context.Context, id string) (string, string, error) {
-			s, err := e.db.Session(ctx, id)
-			if err != nil || s.State != storage.SessionPending || s.PCLink == "" {
+			s, err := e.loadSession(ctx, id)
+			if err != nil || s.State != SessionPending || s.PCLink == "" {
 				return "", "", errors.New("this authorization link is unknown, used or expired; start a new authorization in wxauth")
 			}
 			if e.clock.Now().After(s.PreAuthExpiresAt) {
@@ -77,56 +76,4 @@ func (e *Engine) Listen(ctx context.Context, addr string) (net.Addr, <-chan erro
 		done <- err
 	}()
 	return ln.Addr(), done, nil
-}
-
-// RunRefresher runs refresher passes for every platform every interval (and at once when a
-// first ticket arrives) until ctx ends. Any number of processes may run it: the database lease
-// makes exactly one of them the refresher per platform; the others take over if it stops.
-func (e *Engine) RunRefresher(ctx context.Context, interval time.Duration) {
-	if interval <= 0 {
-		interval = 15 * time.Second
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		e.refreshAll(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-e.kick:
-		}
-	}
-}
-
-func (e *Engine) refreshAll(ctx context.Context) {
-	if err := e.LoadCrypters(ctx); err != nil {
-		e.log.Error("reloading platforms", "err", err)
-	}
-	ps, err := e.db.Platforms(ctx)
-	if err != nil {
-		e.log.Error("listing platforms", "err", err)
-		return
-	}
-	for _, p := range ps {
-		if _, err := e.RefreshDue(ctx, p.ComponentAppID); err != nil && ctx.Err() == nil {
-			e.log.Warn("refresh pass", "component_appid", p.ComponentAppID, "err", err)
-		}
-	}
-}
-
-// releaseLeases hands the leases over at once on a clean stop, instead of after their TTL.
-func (e *Engine) releaseLeases() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	ps, err := e.db.Platforms(ctx)
-	if err != nil {
-		return
-	}
-	for _, p := range ps {
-		_ = e.db.ReleaseLease(ctx, leaseName(p.ComponentAppID), e.holder)
-	}
-	e.mu.Lock()
-	clear(e.leading)
-	e.mu.Unlock()
 }

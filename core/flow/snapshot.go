@@ -7,102 +7,75 @@ import (
 	"wxauth/storage"
 )
 
-// Snapshot reads everything about a platform and derives its state.
+// outcomesRead is how many logged events Snapshot reads to settle the side states.
+const outcomesRead = 100
+
+// Snapshot reads everything about a platform and derives its state (state.go).
 func (e *Engine) Snapshot(ctx context.Context, componentAppID string) (Snapshot, error) {
+	now := e.clock.Now()
 	p, err := e.Platform(ctx, componentAppID)
 	if err != nil {
 		var ue *UserError
 		if errors.As(err, &ue) {
-			return Snapshot{Now: e.clock.Now(), State: StateNeedConfig}, nil
+			return Snapshot{Now: now, State: StateNeedConfig}, nil
 		}
 		return Snapshot{}, err
 	}
-	s := Snapshot{Now: e.clock.Now(), Platform: p}
-	if t, err := e.db.CurrentTicket(ctx, p.ComponentAppID); err == nil {
-		s.Ticket = &t
-		s.TicketExpiresAt = t.CreateTime.Add(TicketValidity)
-	} else if !errors.Is(err, storage.ErrNotFound) {
-		return s, err
-	}
-	if s.LastPushAt, err = e.db.LastTicketReceivedAt(ctx, p.ComponentAppID); err != nil {
-		return s, err
-	}
-	if t, err := e.db.ComponentToken(ctx, p.ComponentAppID); err == nil {
-		s.ComponentToken = &t
-		s.NextRefreshAt = e.policy.RenewAt("component/"+p.ComponentAppID, t.ObtainedAt, t.ExpiresAt)
-	} else if !errors.Is(err, storage.ErrNotFound) {
-		return s, err
-	}
-	if sess, err := e.db.LatestSession(ctx, p.ComponentAppID); err == nil {
-		s.Session = &sess
-	} else if !errors.Is(err, storage.ErrNotFound) {
-		return s, err
-	}
-	if s.Authorizers, err = e.db.Authorizers(ctx, p.ComponentAppID); err != nil {
-		return s, err
-	}
-	if s.CallsToday, err = e.db.CallCounts(ctx, p.ComponentAppID, s.Now); err != nil {
-		return s, err
-	}
-	needsReauth := false
-	for _, a := range s.Authorizers {
-		switch a.Status {
-		case storage.StatusHealthy:
-			if a.AccessExpiresAt.After(s.Now) {
-				s.Healthy++
-			}
-		case storage.StatusNeedsReauth:
-			needsReauth = true
-		}
-	}
-
-	switch {
-	case s.Ticket == nil:
-		s.State = StateAwaitTicket
-	case s.Session != nil && s.Session.State == storage.SessionPending && s.Now.Before(s.Session.PreAuthExpiresAt),
-		s.Session != nil && s.Session.State == storage.SessionExchanging:
-		s.State = StateAuthorizing
-	case len(s.Authorizers) > 0:
-		s.State = StateAuthorized
-	case s.ComponentToken != nil && s.ComponentToken.ExpiresAt.After(s.Now):
-		s.State = StateComponentToken
-	default:
-		s.State = StateTicketReady
-	}
-	if !s.LastPushAt.IsZero() && s.Now.Sub(s.LastPushAt) >= TicketStaleSpan {
-		s.Side = append(s.Side, SideTicketStale)
-	}
-	if needsReauth {
-		s.Side = append(s.Side, SideNeedsReauth)
-	}
-	// IP and quota problems are platform-wide: read them from the newest outcomes in the log,
-	// which every process writes. Any successful call proves the IP is whitelisted; a quota
-	// stays exhausted for the rest of its day unless it was cleared.
-	evs, err := e.db.Events(ctx, p.ComponentAppID, 100)
+	s := Snapshot{Now: now, Platform: p}
+	f, err := e.facts(ctx, p.ComponentAppID)
 	if err != nil {
 		return s, err
 	}
-	ipSettled, quotaSettled := false, false
-	for _, ev := range evs {
-		switch {
-		case ev.Kind == string(EventQuotaCleared):
-			quotaSettled = true
-		case ev.Code == 45009 && !quotaSettled:
-			if storage.QuotaDay(ev.At) == storage.QuotaDay(s.Now) {
-				s.Side = append(s.Side, SideQuotaExhausted)
-			}
-			quotaSettled = true
-		case ev.Kind == string(EventComponentToken) || ev.Kind == string(EventAuthorizerToken):
-			ipSettled = true
-		case (ev.Code == 61004 || ev.Code == 40164) && !ipSettled:
-			s.Side = append(s.Side, SideIPNotWhitelisted)
-			ipSettled = true
+	s.Ticket, s.LastPushAt, s.ComponentToken, s.Session, s.Authorizers = f.Ticket, f.LastPushAt, f.ComponentToken, f.Session, f.Authorizers
+	if s.Ticket != nil {
+		s.TicketExpiresAt = s.Ticket.ExpiresAt()
+	}
+	if t := s.ComponentToken; t != nil {
+		s.NextRefreshAt = e.policy.RenewAt("component/"+p.ComponentAppID, t.ObtainedAt, t.ExpiresAt)
+	}
+	for _, a := range s.Authorizers {
+		if a.Health(now) == HealthOK {
+			s.Healthy++
 		}
 	}
+	if s.CallsToday, err = e.db.CallCounts(ctx, p.ComponentAppID, now); err != nil {
+		return s, err
+	}
+	s.State, s.Side = Derive(f, now)
 	return s, nil
 }
 
+// facts reads what a platform's state is derived from.
+func (e *Engine) facts(ctx context.Context, componentAppID string) (Facts, error) {
+	f := Facts{Configured: true}
+	if t, err := e.loadTicket(ctx, componentAppID); err == nil {
+		f.Ticket = &t
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return f, err
+	}
+	var err error
+	if f.LastPushAt, err = e.db.LastTicketReceivedAt(ctx, componentAppID); err != nil {
+		return f, err
+	}
+	if t, err := e.loadComponentToken(ctx, componentAppID); err == nil {
+		f.ComponentToken = &t
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return f, err
+	}
+	if s, err := e.latestSession(ctx, componentAppID); err == nil {
+		f.Session = &s
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return f, err
+	}
+	if f.Authorizers, err = e.loadAuthorizers(ctx, componentAppID); err != nil {
+		return f, err
+	}
+	f.Outcomes, err = e.Events(ctx, componentAppID, outcomesRead)
+	return f, err
+}
+
 // Events returns a platform's newest logged events, newest first.
-func (e *Engine) Events(ctx context.Context, componentAppID string, limit int) ([]storage.Event, error) {
-	return e.db.Events(ctx, componentAppID, limit)
+func (e *Engine) Events(ctx context.Context, componentAppID string, limit int) ([]Event, error) {
+	rows, err := e.db.Events(ctx, componentAppID, limit)
+	return eventsOf(rows), err
 }

@@ -182,7 +182,7 @@ func runSoak(t *testing.T, cfg soakConfig, rng *rand.Rand) {
 	st := &soakState{
 		t: t, sb: sb, tokenDB: tokenDB, tokHTTP: counting, policy: refresh.Policy{}.WithDefaults(),
 		appid:  sb.Platform.ComponentAppID,
-		tokEng: flow.New(flow.Config{DB: tokenDB, Clock: sb.Sim, Holder: "wxauth-token", HTTPClient: &http.Client{Timeout: 15 * time.Second, Transport: counting}}),
+		tokEng: flow.New(flow.Config{Store: tokenDB, Clock: sb.Sim, Holder: "wxauth-token", HTTPClient: &http.Client{Timeout: 15 * time.Second, Transport: counting}}),
 		authAt: map[string]time.Time{}, revoked: map[string]time.Time{}, worstLeft: time.Duration(math.MaxInt64),
 	}
 	defer st.tokEng.Close()

@@ -2,33 +2,6 @@ package flow
 
 import (
 	"time"
-
-	"wxauth/storage"
-)
-
-// State is where a platform stands in the authorization flow, derived from storage and the clock.
-type State string
-
-// Main states, in order, and side states that can hold alongside them.
-const (
-	StateNeedConfig     State = "NeedConfig"
-	StateAwaitTicket    State = "AwaitTicket"
-	StateTicketReady    State = "TicketReady"
-	StateComponentToken State = "ComponentToken"
-	StateAuthorizing    State = "Authorizing"
-	StateAuthorized     State = "Authorized"
-
-	SideTicketStale      State = "TicketStale"
-	SideIPNotWhitelisted State = "IPNotWhitelisted"
-	SideQuotaExhausted   State = "QuotaExhausted"
-	SideNeedsReauth      State = "NeedsReauthorization"
-)
-
-// Timings from the reference: tickets live 12 h and arrive every 10 min; a push gap of 20 min
-// is worth a warning.
-const (
-	TicketValidity  = 12 * time.Hour
-	TicketStaleSpan = 20 * time.Minute
 )
 
 // EventKind names what happened.
@@ -77,23 +50,31 @@ type Event struct {
 	Remedy          string // what the user can do, when there is something
 }
 
+// Text is the event in one line: the message, then the remedy.
+func (ev Event) Text() string {
+	if ev.Remedy == "" {
+		return ev.Message
+	}
+	return ev.Message + " — " + ev.Remedy
+}
+
 // Snapshot is everything a face needs to draw a platform at one instant.
 type Snapshot struct {
 	Now      time.Time
-	Platform storage.Platform
+	Platform Platform
 	State    State
 	Side     []State
 
-	Ticket          *storage.Ticket // current ticket, nil if none
-	LastPushAt      time.Time       // when any ticket push last arrived
-	TicketExpiresAt time.Time       // CreateTime + 12 h
+	Ticket          *Ticket   // current ticket, nil if none
+	LastPushAt      time.Time // when any ticket push last arrived
+	TicketExpiresAt time.Time // CreateTime + 12 h
 
-	ComponentToken *storage.ComponentToken // nil if none
-	NextRefreshAt  time.Time               // when the refresher will renew the component token
+	ComponentToken *ComponentToken // nil if none
+	NextRefreshAt  time.Time       // when the refresher will renew the component token
 
-	Session *storage.Session // the newest authorization session, nil if none
+	Session *Session // the newest authorization session, nil if none
 
-	Authorizers []storage.Authorizer
+	Authorizers []Authorizer
 	Healthy     int
 	CallsToday  map[string]int
 }
@@ -117,6 +98,6 @@ type AuthOptions struct {
 
 // Authorization is a started session and where to send the merchant.
 type Authorization struct {
-	Session   storage.Session
+	Session   Session
 	LaunchURL string // our launch page; its link carries the Referer WeChat demands
 }

@@ -8,7 +8,6 @@ import (
 
 	"wxauth/core/flow"
 	"wxauth/core/wxapi"
-	"wxauth/storage"
 )
 
 // Step is one stage of the headless run.
@@ -22,7 +21,7 @@ type Step struct {
 // Report is the outcome of a headless run.
 type Report struct {
 	Steps       []Step
-	Authorizers []storage.Authorizer
+	Authorizers []flow.Authorizer
 }
 
 // RunHeadless walks the real path once, end to end, over HTTP: an encrypted ticket push,
@@ -35,7 +34,7 @@ func (sb *Sandbox) RunHeadless(ctx context.Context, step func(Step)) (Report, er
 	var rep Report
 	appid := sb.Platform.ComponentAppID
 	var session string
-	var authorizer storage.Authorizer
+	var authorizer flow.Authorizer
 	run := func(name string, fn func() (string, error)) error {
 		start := time.Now()
 		detail, err := fn()
@@ -81,7 +80,7 @@ func (sb *Sandbox) RunHeadless(ctx context.Context, step func(Step)) (Report, er
 			if err != nil {
 				return "", err
 			}
-			authorizer, err = sb.DB.Authorizer(ctx, appid, s.AuthorizerAppID)
+			authorizer, err = sb.Engine.Authorizer(ctx, appid, s.AuthorizerAppID)
 			if err == nil && authorizer.NickName == "" {
 				err = fmt.Errorf("authorizer %s stored without its account info", s.AuthorizerAppID)
 			}
@@ -93,7 +92,7 @@ func (sb *Sandbox) RunHeadless(ctx context.Context, step func(Step)) (Report, er
 				return "", err
 			}
 			var err error
-			if authorizer, err = sb.DB.Authorizer(ctx, appid, authorizer.AppID); err != nil {
+			if authorizer, err = sb.Engine.Authorizer(ctx, appid, authorizer.AppID); err != nil {
 				return "", err
 			}
 			if authorizer.AccessToken == before {
@@ -116,6 +115,6 @@ func (sb *Sandbox) RunHeadless(ctx context.Context, step func(Step)) (Report, er
 		}
 	}
 	var err error
-	rep.Authorizers, err = sb.DB.Authorizers(ctx, appid)
+	rep.Authorizers, err = sb.Engine.Authorizers(ctx, appid)
 	return rep, err
 }

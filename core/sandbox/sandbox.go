@@ -47,7 +47,7 @@ type Sandbox struct {
 	SimURL    string
 	Engine    *flow.Engine
 	DB        *storage.DB
-	Platform  storage.Platform
+	Platform  flow.Platform
 	ListenURL string
 
 	http    *http.Client
@@ -105,7 +105,7 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 	sb.cleanup = append(sb.cleanup, func() { db.Close() })
 	jar, _ := cookiejar.New(nil)
 	sb.http = &http.Client{Timeout: 15 * time.Second, Jar: jar}
-	cfg := flow.Config{DB: db, Logger: logger.With("component", "engine"), HTTPClient: &http.Client{Timeout: 15 * time.Second}}
+	cfg := flow.Config{Store: db, Logger: logger.With("component", "engine"), HTTPClient: &http.Client{Timeout: 15 * time.Second}}
 	if opts.SimClock {
 		cfg.Clock = sim
 	}
@@ -119,16 +119,13 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 	sb.ListenURL = "http://" + addr.String()
 
 	wp := world.Platforms[0]
-	p := storage.Platform{ComponentAppID: wp.ComponentAppID, AppSecret: wp.ComponentAppSecret, Token: wp.Token,
+	p := flow.Platform{ComponentAppID: wp.ComponentAppID, AppSecret: wp.ComponentAppSecret, Token: wp.Token,
 		EncodingAESKey: wp.EncodingAESKey, AuthDomain: addr.String(), PublicURL: sb.ListenURL, ListenAddr: addr.String(),
 		APIBase: sb.SimURL, LoginBase: sb.SimURL, MobileBase: sb.SimURL}
-	if existing, err := db.Platform(ctx, p.ComponentAppID); err == nil {
+	if existing, err := sb.Engine.Platform(ctx, p.ComponentAppID); err == nil {
 		// A kept sandbox database from an earlier run: the ports are new.
 		p.CreatedAt = existing.CreatedAt
-		if err := flow.ValidatePlatform(&p); err != nil {
-			return nil, err
-		}
-		if err := db.UpdatePlatform(ctx, p); err != nil {
+		if p, err = sb.Engine.UpdatePlatform(ctx, p); err != nil {
 			return nil, err
 		}
 	} else if p, err = sb.Engine.AddPlatform(ctx, p); err != nil {

@@ -114,7 +114,45 @@ type CodeInfo struct {
 	Remedy       string
 	Retryable    bool // the same call may succeed later (after a backoff)
 	TokenInvalid bool // the token used is invalid or expired: refresh it once, then retry
+	NeedsUser    bool // only a person can fix it (configuration, whitelist, quota, re-authorization)
+	Pause        Pause
+	Side         Side // the platform-wide condition the code reveals, shown beside the state
 }
+
+// Pause says how long a code stops background refreshing of the whole platform: every call
+// would hit it again, so retrying only burns quota. Explicit requests still go through, so the
+// user can check a fix at once.
+type Pause int
+
+// Pauses.
+const (
+	NoPause          Pause = iota
+	PauseBriefly           // configuration or whitelist: 5 minutes, then try again
+	PauseForQuotaDay       // the daily quota: until midnight China time
+)
+
+// Side is a platform-wide condition an errcode proves.
+type Side int
+
+// Sides.
+const (
+	NoSide          Side = iota
+	SideIPRejected       // the calling IP is not whitelisted
+	SideQuotaUsedUp      // a daily quota is used up
+)
+
+// Errcodes the engine branches on by name; the rest it handles by their class above.
+const (
+	CodeSystemError         = -1
+	CodeInvalidCredential   = 40001
+	CodeIPNotInWhitelist    = 40164
+	CodeQuotaExhausted      = 45009
+	CodeNotAuthorized       = 61003
+	CodeIPNotRegistered     = 61004
+	CodeAuthCodeInvalid     = 61009
+	CodeAuthCodeExpired     = 61010
+	CodeRefreshTokenInvalid = 61023
+)
 
 // ipPlaceholder is replaced by the request IP in Error.Info.
 const ipPlaceholder = "{ip}"
@@ -131,52 +169,52 @@ var codes = map[int]CodeInfo{
 	40001: {Name: "invalid credential, access_token is invalid or not latest", TokenInvalid: true,
 		Meaning: "the token is invalid or was superseded (another process fetched a new one more than 5 minutes ago), or the AppSecret is wrong",
 		Remedy:  "Refresh the token once and retry; if it happens again, another process is refreshing the same credential: keep a single refresher per appid."},
-	40013: {Name: "invalid appid",
+	40013: {Name: "invalid appid", NeedsUser: true, Pause: PauseBriefly,
 		Meaning: "the appid is malformed or wrong, or does not belong to the token used",
 		Remedy:  "Check component_appid and authorizer_appid (authorizer appids may be swapped)."},
 	40014: {Name: "invalid access_token", TokenInvalid: true,
 		Meaning: "the access token is malformed (truncated, altered, or not an access token)",
 		Remedy:  "Refresh the token and retry; check that nothing trims or re-encodes it on the way."},
-	40125: {Name: "invalid appsecret",
+	40125: {Name: "invalid appsecret", NeedsUser: true, Pause: PauseBriefly,
 		Meaning: "the component_appsecret is wrong",
 		Remedy:  "Copy the AppSecret again from the platform's 开发资料 page (reset it there if it is lost)."},
-	40164: {Name: "invalid ip, not in whitelist",
+	40164: {Name: "invalid ip, not in whitelist", NeedsUser: true, Pause: PauseBriefly, Side: SideIPRejected,
 		Meaning: "the calling IP is not in the API IP whitelist of the account that owns the token",
 		Remedy:  "Add {ip} to that account's API IP whitelist (IP白名单), then retry."},
 	41001: {Name: "access_token missing",
 		Meaning: "no access token was sent in the query string",
 		Remedy:  "This is a bug in the caller: fetch a token before calling."},
-	41004: {Name: "appsecret missing",
+	41004: {Name: "appsecret missing", Pause: PauseBriefly,
 		Meaning: "no AppSecret was sent",
 		Remedy:  "Configure the platform's AppSecret."},
 	42001: {Name: "access_token expired", TokenInvalid: true,
 		Meaning: "the token is past its 2-hour lifetime",
 		Remedy:  "Refresh the token and retry; refresh proactively before expires_in runs out."},
-	45009: {Name: "reach max api daily quota limit",
+	45009: {Name: "reach max api daily quota limit", NeedsUser: true, Pause: PauseForQuotaDay, Side: SideQuotaUsedUp,
 		Meaning: "the daily call quota of this API is used up (usually tokens fetched on every call instead of cached)",
 		Remedy:  "Stop calling it today and reuse the cached tokens; if it is urgent, reset the quota with clear_quota/v2 (10 resets per month)."},
 	47001: {Name: "data format error",
 		Meaning: "the request body is not valid JSON or misses a field",
 		Remedy:  "This is a bug in the caller: check the request body."},
-	48001: {Name: "api unauthorized",
+	48001: {Name: "api unauthorized", NeedsUser: true,
 		Meaning: "the API or its permission set is not granted to, or not available for, the account",
 		Remedy:  "Ask the merchant to grant the permission set covering this API."},
 	48006: {Name: "forbid to clear quota because of reaching the limit",
 		Meaning: "the 10 quota resets of this month are used up",
 		Remedy:  "Wait for next month, or for the daily quota to reset."},
-	61003: {Name: "component is not authorized by this account",
+	61003: {Name: "component is not authorized by this account", NeedsUser: true,
 		Meaning: "the authorizer appid is not (or no longer) authorized to this third-party platform, or the appids are swapped",
 		Remedy:  "Check the account in api_get_authorizer_list; if it is missing there, the merchant must authorize again."},
-	61004: {Name: "access clientip is not registered",
+	61004: {Name: "access clientip is not registered", NeedsUser: true, Pause: PauseBriefly, Side: SideIPRejected,
 		Meaning: "the calling IP is not in the third-party platform's IP whitelist; this covers component APIs and every call made with an authorizer token",
 		Remedy:  "Add {ip} to this platform's whitelist (开放平台 → 第三方平台 → 开发资料 → 白名单IP地址列表); edits made via 编辑 take effect after 全网发布."},
-	61005: {Name: "component ticket is expired",
+	61005: {Name: "component ticket is expired", NeedsUser: true,
 		Meaning: "the component_verify_ticket is older than 12 hours",
 		Remedy:  "Use the latest pushed ticket; if pushes stopped, call api_start_push_ticket and check that the 授权事件接收URL replies exactly \"success\"."},
-	61006: {Name: "component ticket is invalid",
+	61006: {Name: "component ticket is invalid", NeedsUser: true,
 		Meaning: "the ticket is wrong, empty, or belongs to another third-party platform",
 		Remedy:  "Use the latest ticket pushed to this platform's 授权事件接收URL; check that pushes decrypt with this platform's Token and EncodingAESKey."},
-	61007: {Name: "api is unauthorized to component",
+	61007: {Name: "api is unauthorized to component", NeedsUser: true,
 		Meaning: "the merchant did not grant the permission set covering this API to the platform",
 		Remedy:  "Ask the merchant to authorize again with that permission set."},
 	61009: {Name: "code is invalid",
@@ -185,7 +223,7 @@ var codes = map[int]CodeInfo{
 	61010: {Name: "code is expired",
 		Meaning: "the authorization code expired (3600 s) or was already used",
 		Remedy:  "Ask the merchant to authorize again (or update the authorization) to get a new code."},
-	61011: {Name: "invalid component",
+	61011: {Name: "invalid component", NeedsUser: true, Pause: PauseBriefly,
 		Meaning: "the component_appid is wrong or is not a third-party platform",
 		Remedy:  "Fix the component appid in the configuration."},
 	61012: {Name: "invalid option name",
@@ -194,7 +232,7 @@ var codes = map[int]CodeInfo{
 	61013: {Name: "invalid option value",
 		Meaning: "the option value is not allowed for this option",
 		Remedy:  "Use 0 or 1 (location_report also allows 2)."},
-	61023: {Name: "refresh_token is invalid",
+	61023: {Name: "refresh_token is invalid", NeedsUser: true,
 		Meaning: "the authorizer refresh token is wrong, empty or stale (the merchant re-authorized or cancelled)",
 		Remedy:  "Reload the refresh token from api_get_authorizer_list; if it is missing there, the merchant must authorize again."},
 	61024: {Name: "must use api(api_component_token) to get token for component acct",
@@ -264,6 +302,16 @@ func IsRetryable(err error) bool {
 		return de.Truncated
 	}
 	return false
+}
+
+// Class is the catalogue entry of the WeChat errcode err carries; ok is false when err is not
+// a WeChat error (a network failure, say).
+func Class(err error) (info CodeInfo, ok bool) {
+	var e *Error
+	if !errors.As(err, &e) {
+		return CodeInfo{}, false
+	}
+	return Explain(e.ErrCode), true
 }
 
 // ErrCode returns the WeChat errcode carried by err, or 0 when err is not an *Error.

@@ -1,0 +1,140 @@
+package flow
+
+// The refresh lease: one process per platform refreshes its credentials (WeChat keeps an old
+// token only 5 minutes after a new one is minted, so two refreshers clobber each other). The
+// lease lives in the store; holder.go tells a dead holder of this host from a live one.
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+func leaseName(componentAppID string) string { return "refresh/" + componentAppID }
+
+// underLease runs fn holding the platform's refresh lease. When another process holds it, it
+// waits (up to 30 s) for done to report that the other holder did the work, or for the lease
+// to come free.
+func (e *Engine) underLease(ctx context.Context, componentAppID string, fn func(context.Context) error, done func(context.Context) (bool, error)) error {
+	lock := e.platformLock(componentAppID)
+	lock.Lock()
+	defer lock.Unlock()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ok, err := e.acquireLease(ctx, componentAppID)
+		if err != nil {
+			return fmt.Errorf("taking the refresh lease: %w", err)
+		}
+		if ok {
+			_, stop := e.keepLease(ctx, componentAppID)
+			err := fn(ctx)
+			stop()
+			e.mu.Lock()
+			leading := e.leading[componentAppID]
+			e.mu.Unlock()
+			if !leading {
+				// A one-shot holder (`wxauth token`, a console action) gives the lease back at
+				// once; the background refresher keeps it between its passes.
+				if rerr := e.db.ReleaseLease(context.WithoutCancel(ctx), leaseName(componentAppID), e.holder); rerr != nil {
+					e.log.Warn("releasing the refresh lease", "err", rerr)
+				}
+			}
+			return err
+		}
+		if finished, err := done(ctx); err != nil || finished {
+			return err
+		}
+		if time.Now().After(deadline) {
+			holder, until, _ := e.db.LeaseHolder(ctx, leaseName(componentAppID))
+			return &UserError{Msg: fmt.Sprintf("another wxauth process (%s) holds the refresh lease until %s and has not renewed the token", holder, until.Format(time.RFC3339)),
+				Remedy: "check that process (`wxauth status`), or wait for its lease to expire"}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// keepLease renews the platform's lease every third of its TTL until stop is called. lost
+// reports that another process holds the lease now (ours expired, e.g. the database was
+// unreachable for a whole TTL): the caller must not start more work under it. Work already
+// started finishes; the compare-and-swap of each token keeps a late writer from clobbering.
+func (e *Engine) keepLease(ctx context.Context, componentAppID string) (lost func() bool, stop func()) {
+	var gone atomic.Bool
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(max(e.leaseTTL/3, time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			ok, err := e.db.AcquireLease(ctx, leaseName(componentAppID), e.holder, e.clock.Now(), e.leaseTTL)
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil:
+				// Still ours until it expires; the next tick tries again.
+				e.log.Warn("renewing the refresh lease failed", "component_appid", componentAppID, "err", err)
+			case !ok:
+				gone.Store(true)
+				e.log.Warn("refresh lease taken over by another process", "component_appid", componentAppID)
+				return
+			}
+		}
+	}()
+	return gone.Load, func() { cancel(); <-done }
+}
+
+// acquireLease takes or renews the platform's refresh lease, taking over at once a lease left
+// by a dead process of this host. Two processes that see the same dead holder race on the
+// database's compare-and-set: one gets the lease.
+func (e *Engine) acquireLease(ctx context.Context, componentAppID string) (bool, error) {
+	name := leaseName(componentAppID)
+	ok, err := e.db.AcquireLease(ctx, name, e.holder, e.clock.Now(), e.leaseTTL)
+	if err != nil || ok {
+		return ok, err
+	}
+	holder, _, err := e.db.LeaseHolder(ctx, name)
+	if err != nil || holder == "" || !e.deadHolder(holder) {
+		return false, err
+	}
+	e.mu.Lock()
+	first, seen := e.deadSeen[holder]
+	if !seen {
+		first = time.Now() // real time: the dead process's requests travel in real time
+		e.deadSeen[holder] = first
+	}
+	e.mu.Unlock()
+	if time.Since(first) < e.deadGrace {
+		return false, nil
+	}
+	if err := e.db.ReleaseLease(ctx, name, holder); err != nil {
+		return false, err
+	}
+	e.log.Warn("took over the refresh lease of a stopped process", "component_appid", componentAppID, "holder", holder)
+	return e.db.AcquireLease(ctx, name, e.holder, e.clock.Now(), e.leaseTTL)
+}
+
+// releaseLeases hands the leases over at once on a clean stop, instead of after their TTL.
+func (e *Engine) releaseLeases() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	ps, err := e.db.Platforms(ctx)
+	if err != nil {
+		return
+	}
+	for _, p := range ps {
+		_ = e.db.ReleaseLease(ctx, leaseName(p.ComponentAppID), e.holder)
+	}
+	e.mu.Lock()
+	clear(e.leading)
+	e.mu.Unlock()
+}

@@ -1,0 +1,185 @@
+package flow
+
+// The background refresher: passes over every platform renew what is due under the lease.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"wxauth/core/refresh"
+	"wxauth/storage"
+)
+
+// RefreshReport says what one refresher pass did.
+type RefreshReport struct {
+	Leader           bool // this process holds the lease
+	ComponentRenewed bool
+	Refreshed        int
+	Failed           int
+	LeaseLost        bool // another process took the lease during the pass; it does the rest
+}
+
+// RefreshDue is one pass of the refresher for a platform: if this process holds (or takes) the
+// lease, renew whatever is due. Other processes return at once with Leader false.
+func (e *Engine) RefreshDue(ctx context.Context, componentAppID string) (RefreshReport, error) {
+	var rep RefreshReport
+	p, err := e.Platform(ctx, componentAppID)
+	if err != nil {
+		return rep, err
+	}
+	e.checkTicketFreshness(ctx, p)
+	lock := e.platformLock(p.ComponentAppID)
+	lock.Lock()
+	defer lock.Unlock()
+	ok, err := e.acquireLease(ctx, p.ComponentAppID)
+	if err != nil || !ok {
+		return rep, err
+	}
+	rep.Leader = true
+	// A pass over thousands of authorizers against a slow WeChat outlives the lease TTL: keep
+	// renewing it, or another process takes over half-way and refreshes the same authorizers
+	// again (each extra mint cuts the stored token's life to WeChat's 5-minute overlap).
+	lost, stop := e.keepLease(ctx, p.ComponentAppID)
+	defer stop()
+	e.mu.Lock()
+	e.leading[p.ComponentAppID] = true
+	e.mu.Unlock()
+	e.resumeExchanges(ctx, p)
+	if b, paused := e.pausedUntil(p.ComponentAppID); paused {
+		e.log.Info("refresher paused", "component_appid", p.ComponentAppID, "code", b.code, "until", b.until)
+		return rep, nil
+	}
+	now := e.clock.Now()
+	tok, err := e.loadComponentToken(ctx, p.ComponentAppID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && e.policy.Due(now, "component/"+p.ComponentAppID, tok.ObtainedAt, tok.ExpiresAt)) {
+		if _, err := e.loadTicket(ctx, p.ComponentAppID); err == nil {
+			if _, err := e.mintComponentToken(ctx, p, tok.version); err != nil {
+				return rep, err
+			}
+			rep.ComponentRenewed = true
+		}
+	} else if err != nil {
+		return rep, err
+	}
+	list, err := e.loadAuthorizers(ctx, p.ComponentAppID)
+	if err != nil {
+		return rep, err
+	}
+	var due []Authorizer
+	for _, a := range list {
+		if a.Status == AuthorizerRevoked || a.Status == AuthorizerNeedsReauth || a.Status == AuthorizerNoToken {
+			continue
+		}
+		if a.Status == AuthorizerError && now.Sub(a.LastErrorAt) < time.Minute {
+			continue // back off a failing authorizer between passes
+		}
+		if e.policy.Due(now, "authorizer/"+a.AppID, a.AccessObtainedAt, a.AccessExpiresAt) {
+			due = append(due, a)
+		}
+	}
+	if len(due) == 0 {
+		return rep, nil
+	}
+	if _, err := e.validComponentToken(ctx, p); err != nil {
+		return rep, err
+	}
+	var refreshed, failed atomic.Int64
+	refresh.ForEach(ctx, e.policy.Parallel, due, func(ctx context.Context, a Authorizer) {
+		if lost() {
+			return // the new holder refreshes what is still due
+		}
+		if _, paused := e.pausedUntil(p.ComponentAppID); paused {
+			failed.Add(1) // a platform-wide error hit an earlier authorizer of this pass
+			return
+		}
+		if err := e.refreshAuthorizer(ctx, p, a); err != nil {
+			failed.Add(1)
+		} else {
+			refreshed.Add(1)
+		}
+	})
+	rep.Refreshed, rep.Failed, rep.LeaseLost = int(refreshed.Load()), int(failed.Load()), lost()
+	return rep, nil
+}
+
+// resumeExchanges retries the exchanges that stopped processes left half done. The code was
+// committed when it arrived, so nothing the merchant did is lost.
+func (e *Engine) resumeExchanges(ctx context.Context, p Platform) {
+	before := time.Now().Add(-e.exchangeTimeout - e.exchangeTimeout/4)
+	stale, err := e.loadSessions(e.db.StaleExchanges(ctx, p.ComponentAppID, before))
+	if err != nil {
+		e.log.Warn("listing stale exchanges", "err", err)
+		return
+	}
+	for _, s := range stale {
+		if ok, err := e.db.RetryExchange(ctx, s.ID, before); err != nil || !ok {
+			continue
+		}
+		e.emit(ctx, Event{Kind: EventCodeCaptured, ComponentAppID: p.ComponentAppID,
+			Message: "resuming an authorization-code exchange interrupted by a stopped process"})
+		if _, err := e.exchange(ctx, s); err != nil {
+			e.log.Warn("resumed exchange failed", "err", err)
+		}
+	}
+}
+
+// checkTicketFreshness warns (once per stale spell) when no push arrived for 20 minutes.
+func (e *Engine) checkTicketFreshness(ctx context.Context, p Platform) {
+	last, err := e.db.LastTicketReceivedAt(ctx, p.ComponentAppID)
+	if err != nil || last.IsZero() {
+		return
+	}
+	now := e.clock.Now()
+	if now.Sub(last) < TicketStaleSpan {
+		return
+	}
+	e.mu.Lock()
+	already := e.warned[p.ComponentAppID] == last
+	e.warned[p.ComponentAppID] = last
+	e.mu.Unlock()
+	if already {
+		return
+	}
+	e.emit(ctx, Event{Kind: EventTicketStale, Level: LevelWarn, ComponentAppID: p.ComponentAppID,
+		Message: fmt.Sprintf("no ticket push for %s (WeChat pushes every 10 minutes)", now.Sub(last).Round(time.Minute)),
+		Remedy:  "check that " + p.PublicURL + "/wechat/events is reachable and answers `success`; ask for a push with `wxauth ticket push` (api_start_push_ticket)"})
+}
+
+// RunRefresher runs refresher passes for every platform every interval (and at once when a
+// first ticket arrives) until ctx ends. Any number of processes may run it: the database lease
+// makes exactly one of them the refresher per platform; the others take over if it stops.
+func (e *Engine) RunRefresher(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = 15 * time.Second
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		e.refreshAll(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-e.kick:
+		}
+	}
+}
+
+func (e *Engine) refreshAll(ctx context.Context) {
+	if err := e.LoadCrypters(ctx); err != nil {
+		e.log.Error("reloading platforms", "err", err)
+	}
+	ps, err := e.db.Platforms(ctx)
+	if err != nil {
+		e.log.Error("listing platforms", "err", err)
+		return
+	}
+	for _, p := range ps {
+		if _, err := e.RefreshDue(ctx, p.ComponentAppID); err != nil && ctx.Err() == nil {
+			e.log.Warn("refresh pass", "component_appid", p.ComponentAppID, "err", err)
+		}
+	}
+}

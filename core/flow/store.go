@@ -1,0 +1,93 @@
+package flow
+
+import (
+	"context"
+	"time"
+
+	"wxauth/storage"
+)
+
+// Store is everything the engine keeps, behind one seam: the SQLite store implements it today,
+// and a server database can be added beside it without touching the engine. It is split by
+// domain so that each part can be read (and faked in a test) on its own.
+//
+// Its methods speak storage's rows; the engine turns them into its own types (rows.go) before
+// any face sees them.
+type Store interface {
+	PlatformStore
+	TicketStore
+	TokenStore
+	AuthorizerStore
+	SessionStore
+	LeaseStore
+	EventLog
+	CallCounter
+}
+
+// PlatformStore keeps the platforms' configuration.
+type PlatformStore interface {
+	AddPlatform(ctx context.Context, p storage.Platform) error
+	UpdatePlatform(ctx context.Context, p storage.Platform) error
+	Platform(ctx context.Context, componentAppID string) (storage.Platform, error)
+	Platforms(ctx context.Context) ([]storage.Platform, error)
+	RemovePlatform(ctx context.Context, componentAppID string) error
+}
+
+// TicketStore keeps every ticket received; the newest by CreateTime is current.
+type TicketStore interface {
+	SaveTicket(ctx context.Context, t storage.Ticket) (current bool, err error)
+	CurrentTicket(ctx context.Context, componentAppID string) (storage.Ticket, error)
+	LastTicketReceivedAt(ctx context.Context, componentAppID string) (time.Time, error)
+}
+
+// TokenStore keeps the component token, replaced by compare-and-swap.
+type TokenStore interface {
+	ComponentToken(ctx context.Context, componentAppID string) (storage.ComponentToken, error)
+	SwapComponentToken(ctx context.Context, prev int64, next storage.ComponentToken) (storage.ComponentToken, error)
+}
+
+// AuthorizerStore keeps the authorized accounts, their tokens and refresh-token history.
+type AuthorizerStore interface {
+	Authorizer(ctx context.Context, componentAppID, appid string) (storage.Authorizer, error)
+	Authorizers(ctx context.Context, componentAppID string) ([]storage.Authorizer, error)
+	SaveGrant(ctx context.Context, g storage.Grant) (prev storage.Authorizer, err error)
+	SwapAuthorizerToken(ctx context.Context, componentAppID, appid string, prev int64,
+		accessToken string, obtainedAt, expiresAt time.Time, refreshToken string) (storage.Authorizer, error)
+	RecoverRefreshToken(ctx context.Context, componentAppID, appid, token string, at time.Time) error
+	SetAuthorizerInfo(ctx context.Context, componentAppID, appid, nick, userName, principal, kind, infoJSON string, at time.Time) error
+	SetAuthorizerStatus(ctx context.Context, componentAppID, appid, status string, from []string, lastError string, at time.Time) error
+}
+
+// SessionStore keeps authorization sessions; each is claimed by one code at most.
+type SessionStore interface {
+	CreateSession(ctx context.Context, s storage.Session) error
+	Session(ctx context.Context, id string) (storage.Session, error)
+	LatestSession(ctx context.Context, componentAppID string) (storage.Session, error)
+	SessionByPreAuthCode(ctx context.Context, componentAppID, preAuthCode string) (storage.Session, error)
+	ClaimSession(ctx context.Context, id, code, source string) (storage.Session, error)
+	StaleExchanges(ctx context.Context, componentAppID string, before time.Time) ([]storage.Session, error)
+	RetryExchange(ctx context.Context, id string, claimedBefore time.Time) (bool, error)
+	FinishSession(ctx context.Context, id, authorizerAppID, errText string, at time.Time) error
+}
+
+// LeaseStore keeps the refresh leases: one holder per platform across processes.
+type LeaseStore interface {
+	AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error)
+	ReleaseLease(ctx context.Context, name, holder string) error
+	LeaseHolder(ctx context.Context, name string) (string, time.Time, error)
+}
+
+// EventLog is the append-only audit log.
+type EventLog interface {
+	AppendEvent(ctx context.Context, e storage.Event) error
+	Events(ctx context.Context, componentAppID string, limit int) ([]storage.Event, error)
+}
+
+// CallCounter counts API calls per quota day.
+type CallCounter interface {
+	CountCall(ctx context.Context, componentAppID, api string, at time.Time) error
+	CallCounts(ctx context.Context, componentAppID string, at time.Time) (map[string]int, error)
+}
+
+// The SQLite store is a Store.
+var _ Store = (*storage.DB)(nil)

@@ -1,0 +1,38 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// QuotaDay is the calendar day in China Standard Time, the day WeChat's daily quotas reset on.
+func QuotaDay(t time.Time) string {
+	return t.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02")
+}
+
+// CountCall adds one call of api to today's counter.
+func (db *DB) CountCall(ctx context.Context, componentAppID, api string, at time.Time) error {
+	_, err := db.exec(ctx, `INSERT INTO api_calls (component_appid, day, api, calls) VALUES (?,?,?,1)
+		ON CONFLICT (component_appid, day, api) DO UPDATE SET calls=calls+1`, componentAppID, QuotaDay(at), api)
+	return err
+}
+
+// CallCounts returns the calls per API on the quota day containing at.
+func (db *DB) CallCounts(ctx context.Context, componentAppID string, at time.Time) (map[string]int, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT api, calls FROM api_calls WHERE component_appid=? AND day=?`,
+		componentAppID, QuotaDay(at))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var api string
+		var n int
+		if err := rows.Scan(&api, &n); err != nil {
+			return nil, err
+		}
+		out[api] = n
+	}
+	return out, rows.Err()
+}
