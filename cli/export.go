@@ -55,57 +55,11 @@ mint tokens and becomes a second refresher.`,
 				}
 			}
 			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p flow.Platform) error {
-				named := len(args) > 0
-				ids := args
-				if !named {
-					list, err := eng.Authorizers(ctx, p.ComponentAppID)
-					if err != nil {
-						return engineErr(err)
-					}
-					for _, au := range list {
-						ids = append(ids, au.AppID)
-					}
+				items, skipped, ids, err := a.exportItems(ctx, eng, p, args, withRefresh)
+				if err != nil {
+					return err
 				}
-				var items []export.Item
-				skipped := 0
-				for _, id := range ids {
-					au, err := eng.AuthorizerToken(ctx, p.ComponentAppID, id)
-					if err != nil {
-						if !flow.NeedsUser(err) {
-							return engineErr(fmt.Errorf("%s: %w", id, err))
-						}
-						skipped++
-						fmt.Fprintf(a.err, "skipped %s: %s\n", id, err)
-						continue
-					}
-					it := export.Item{ComponentAppID: p.ComponentAppID, AuthorizerAppID: au.AppID, NickName: au.NickName,
-						AccessToken: au.AccessToken, ExpiresAt: au.AccessExpiresAt}
-					if withRefresh {
-						it.RefreshToken = au.RefreshToken
-					}
-					items = append(items, it)
-				}
-				var buf bytes.Buffer
-				if err := export.Format(&buf, format, items); err != nil {
-					return withCode(ExitFailure, err)
-				}
-				if output != "" {
-					if err := export.WriteFile(output, buf.Bytes()); err != nil {
-						return withCode(ExitFailure, err)
-					}
-					fmt.Fprintf(a.err, "exported %d token(s) to %s (mode 0600)\n", len(items), output)
-				} else if _, err := a.out.Write(buf.Bytes()); err != nil {
-					return withCode(ExitFailure, err)
-				}
-				switch {
-				case named && skipped > 0:
-					return withCode(ExitWaiting, fmt.Errorf("%d of the %d named authorizer(s) could not be exported (see above)", skipped, len(ids)))
-				case !named && skipped > 0 && len(items) == 0:
-					return withCode(ExitWaiting, fmt.Errorf("none of the %d authorizer(s) could be exported (see above)", skipped))
-				case len(ids) == 0:
-					fmt.Fprintf(a.err, "no account has authorized %s yet; start with `wxauth authorize`\n", p.ComponentAppID)
-				}
-				return nil
+				return a.writeExport(p, format, output, items, skipped, ids, len(args) > 0)
 			})
 		},
 	}
@@ -114,4 +68,63 @@ mint tokens and becomes a second refresher.`,
 	f.StringVarP(&output, "output", "o", "", "write to FILE (mode 0600) instead of stdout")
 	f.BoolVar(&withRefresh, "refresh-tokens", false, "include the refresh tokens (REFRESH_TOKEN / refresh_token)")
 	return cmd
+}
+
+// exportItems fetches a valid token of each named authorizer (every one of the platform's when
+// none is named). Accounts only their merchant can fix are skipped with a note; any other
+// failure stops the export, so nothing is written.
+func (a *app) exportItems(ctx context.Context, eng *flow.Engine, p flow.Platform, args []string, withRefresh bool) (items []export.Item, skipped int, ids []string, err error) {
+	ids = args
+	if len(args) == 0 {
+		list, err := eng.Authorizers(ctx, p.ComponentAppID)
+		if err != nil {
+			return nil, 0, nil, engineErr(err)
+		}
+		for _, au := range list {
+			ids = append(ids, au.AppID)
+		}
+	}
+	for _, id := range ids {
+		au, err := eng.AuthorizerToken(ctx, p.ComponentAppID, id)
+		if err != nil {
+			if !flow.NeedsUser(err) {
+				return nil, 0, nil, engineErr(fmt.Errorf("%s: %w", id, err))
+			}
+			skipped++
+			fmt.Fprintf(a.err, "skipped %s: %s\n", id, err)
+			continue
+		}
+		it := export.Item{ComponentAppID: p.ComponentAppID, AuthorizerAppID: au.AppID, NickName: au.NickName,
+			AccessToken: au.AccessToken, ExpiresAt: au.AccessExpiresAt}
+		if withRefresh {
+			it.RefreshToken = au.RefreshToken
+		}
+		items = append(items, it)
+	}
+	return items, skipped, ids, nil
+}
+
+// writeExport writes the items in format to output (or stdout) and says how it went.
+func (a *app) writeExport(p flow.Platform, format, output string, items []export.Item, skipped int, ids []string, named bool) error {
+	var buf bytes.Buffer
+	if err := export.Format(&buf, format, items); err != nil {
+		return withCode(ExitFailure, err)
+	}
+	if output != "" {
+		if err := export.WriteFile(output, buf.Bytes()); err != nil {
+			return withCode(ExitFailure, err)
+		}
+		fmt.Fprintf(a.err, "exported %d token(s) to %s (mode 0600)\n", len(items), output)
+	} else if _, err := a.out.Write(buf.Bytes()); err != nil {
+		return withCode(ExitFailure, err)
+	}
+	switch {
+	case named && skipped > 0:
+		return withCode(ExitWaiting, fmt.Errorf("%d of the %d named authorizer(s) could not be exported (see above)", skipped, len(ids)))
+	case !named && skipped > 0 && len(items) == 0:
+		return withCode(ExitWaiting, fmt.Errorf("none of the %d authorizer(s) could be exported (see above)", skipped))
+	case len(ids) == 0:
+		fmt.Fprintf(a.err, "no account has authorized %s yet; start with `wxauth authorize`\n", p.ComponentAppID)
+	}
+	return nil
 }

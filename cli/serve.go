@@ -12,6 +12,7 @@ import (
 	"wxauth/core/flow"
 )
 
+// serveCmd is long for its help text; the work is in the engine (Listen, RunRefresher).
 func (a *app) serveCmd() *cobra.Command {
 	var listen string
 	var interval time.Duration
@@ -55,18 +56,7 @@ stdout gets one line per bound address ("serve: listening on http://ADDR"); even
 			if len(ps) == 0 {
 				return withCode(ExitWaiting, fmt.Errorf("no platform is configured\n  what to do: add one with `wxauth platform add`, or try `wxauth demo`"))
 			}
-			var addrs []string
-			seen := map[string]bool{}
-			for _, p := range ps {
-				addr := p.ListenAddr
-				if listen != "" {
-					addr = listen
-				}
-				if !seen[addr] {
-					seen[addr] = true
-					addrs = append(addrs, addr)
-				}
-			}
+			addrs := listenAddrs(ps, listen)
 
 			events, unsubscribe := eng.Subscribe(64)
 			running.Add(1)
@@ -128,4 +118,21 @@ func (a *app) printEvents(events <-chan flow.Event) {
 		}
 		fmt.Fprintln(a.err, line)
 	}
+}
+
+// listenAddrs is each distinct address to bind: the platforms' own, or override for all.
+func listenAddrs(ps []flow.Platform, override string) []string {
+	var addrs []string
+	seen := map[string]bool{}
+	for _, p := range ps {
+		addr := p.ListenAddr
+		if override != "" {
+			addr = override
+		}
+		if !seen[addr] {
+			seen[addr] = true
+			addrs = append(addrs, addr)
+		}
+	}
+	return addrs
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+
 	"wxauth/core/flow"
 
 	"github.com/spf13/cobra"
