@@ -29,13 +29,13 @@ func (e *Engine) StartAuthorization(ctx context.Context, componentAppID string, 
 	if err != nil {
 		return Authorization{}, err
 	}
-	comp, err := e.ComponentToken(ctx, p.ComponentAppID)
+	compToken, err := e.ComponentToken(ctx, p.ComponentAppID)
 	if err != nil {
 		return Authorization{}, err
 	}
 	var pre wxapi.PreAuthCode
 	err = e.call(ctx, p, "api_create_preauthcode", func(ctx context.Context, c *wxapi.Client) (err error) {
-		pre, err = c.CreatePreAuthCode(ctx, comp.Token, p.ComponentAppID)
+		pre, err = c.CreatePreAuthCode(ctx, compToken.Token, p.ComponentAppID)
 		return err
 	})
 	if err != nil {
@@ -199,13 +199,13 @@ func (e *Engine) exchange(ctx context.Context, s Session) (Authorizer, error) {
 	if err != nil {
 		return fail("platform", err)
 	}
-	comp, err := e.ComponentToken(ctx, p.ComponentAppID)
+	compToken, err := e.ComponentToken(ctx, p.ComponentAppID)
 	if err != nil {
 		return fail("component token", err)
 	}
 	var qa wxapi.QueryAuth
 	err = e.call(ctx, p, "api_query_auth", func(ctx context.Context, c *wxapi.Client) (err error) {
-		qa, err = c.QueryAuth(ctx, comp.Token, p.ComponentAppID, s.AuthCode)
+		qa, err = c.QueryAuth(ctx, compToken.Token, p.ComponentAppID, s.AuthCode)
 		return err
 	})
 	if err != nil {
@@ -223,7 +223,7 @@ func (e *Engine) exchange(ctx context.Context, s Session) (Authorizer, error) {
 	if err != nil {
 		return fail("storing the authorization", err)
 	}
-	e.fetchInfo(ctx, p, comp.Token, appid)
+	e.fetchInfo(ctx, p, compToken.Token, appid)
 	if err := e.finishSession(ctx, s.ID, appid, ""); err != nil {
 		return Authorizer{}, err
 	}

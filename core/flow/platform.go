@@ -34,6 +34,14 @@ const DefaultListenAddr = "127.0.0.1:8765"
 // ValidatePlatform checks every field and returns the first problem as a *FieldError.
 // It also fills defaults (listen address, public URL).
 func ValidatePlatform(p *Platform) error {
+	if err := validateCredentials(p); err != nil {
+		return err
+	}
+	return validateAddresses(p)
+}
+
+// validateCredentials checks what the 开发资料 page gives: appid, AppSecret, Token and key.
+func validateCredentials(p *Platform) error {
 	p.ComponentAppID = strings.TrimSpace(p.ComponentAppID)
 	switch {
 	case !wxapi.IsAppID(p.ComponentAppID):
@@ -50,6 +58,12 @@ func ValidatePlatform(p *Platform) error {
 	if _, err := wxcrypt.DecodeAESKey(p.EncodingAESKey); err != nil {
 		return &FieldError{"EncodingAESKey", "must be exactly 43 letters and digits (消息加解密Key)"}
 	}
+	return nil
+}
+
+// validateAddresses checks where the platform is reached and where it listens, filling the
+// defaults (loopback listener, https on the auth domain).
+func validateAddresses(p *Platform) error {
 	p.AuthDomain = strings.TrimSpace(p.AuthDomain)
 	if p.AuthDomain == "" || strings.Contains(p.AuthDomain, "/") || strings.ContainsAny(p.AuthDomain, " ?#") {
 		return &FieldError{"auth domain", "must be a bare host[:port] without scheme or path, e.g. auth.example.com (授权发起页域名)"}

@@ -53,56 +53,77 @@ func (e *Engine) RefreshDue(ctx context.Context, componentAppID string) (Refresh
 		return rep, nil
 	}
 	now := e.clock.Now()
-	tok, err := e.loadComponentToken(ctx, p.ComponentAppID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && e.policy.Due(now, "component/"+p.ComponentAppID, tok.ObtainedAt, tok.ExpiresAt)) {
-		if _, err := e.loadTicket(ctx, p.ComponentAppID); err == nil {
-			if _, err := e.mintComponentToken(ctx, p, tok.version); err != nil {
-				return rep, err
-			}
-			rep.ComponentRenewed = true
-		}
-	} else if err != nil {
+	if rep.ComponentRenewed, err = e.renewComponentIfDue(ctx, p, now); err != nil {
 		return rep, err
 	}
-	list, err := e.loadAuthorizers(ctx, p.ComponentAppID)
-	if err != nil {
+	due, err := e.dueAuthorizers(ctx, p, now)
+	if err != nil || len(due) == 0 {
 		return rep, err
-	}
-	var due []Authorizer
-	for _, a := range list {
-		if a.Status == AuthorizerRevoked || a.Status == AuthorizerNeedsReauth || a.Status == AuthorizerNoToken {
-			continue
-		}
-		if a.Status == AuthorizerError && now.Sub(a.LastErrorAt) < time.Minute {
-			continue // back off a failing authorizer between passes
-		}
-		if e.policy.Due(now, "authorizer/"+a.AppID, a.AccessObtainedAt, a.AccessExpiresAt) {
-			due = append(due, a)
-		}
-	}
-	if len(due) == 0 {
-		return rep, nil
 	}
 	if _, err := e.validComponentToken(ctx, p); err != nil {
 		return rep, err
 	}
-	var refreshed, failed atomic.Int64
+	rep.Refreshed, rep.Failed = e.refreshEach(ctx, p, due, lost)
+	rep.LeaseLost = lost()
+	return rep, nil
+}
+
+// renewComponentIfDue mints the component token when the policy says it is due (or there is
+// none) and a ticket is there to mint it with.
+func (e *Engine) renewComponentIfDue(ctx context.Context, p Platform, now time.Time) (bool, error) {
+	tok, err := e.loadComponentToken(ctx, p.ComponentAppID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+	case err != nil:
+		return false, err
+	case !e.policy.Due(now, "component/"+p.ComponentAppID, tok.ObtainedAt, tok.ExpiresAt):
+		return false, nil
+	}
+	if _, err := e.loadTicket(ctx, p.ComponentAppID); err != nil {
+		return false, nil // nothing to mint with yet: the state says AwaitTicket
+	}
+	_, err = e.mintComponentToken(ctx, p, tok.version)
+	return err == nil, err
+}
+
+// dueAuthorizers lists the accounts whose token the policy says to renew now. Accounts only
+// their merchant can fix are skipped, and a failing one rests a minute between passes.
+func (e *Engine) dueAuthorizers(ctx context.Context, p Platform, now time.Time) ([]Authorizer, error) {
+	list, err := e.loadAuthorizers(ctx, p.ComponentAppID)
+	if err != nil {
+		return nil, err
+	}
+	var due []Authorizer
+	for _, a := range list {
+		switch {
+		case a.Status == AuthorizerRevoked || a.Status == AuthorizerNeedsReauth || a.Status == AuthorizerNoToken:
+		case a.Status == AuthorizerError && now.Sub(a.LastErrorAt) < time.Minute:
+		case e.policy.Due(now, "authorizer/"+a.AppID, a.AccessObtainedAt, a.AccessExpiresAt):
+			due = append(due, a)
+		}
+	}
+	return due, nil
+}
+
+// refreshEach refreshes the due accounts in parallel, stopping early when the lease is lost
+// (the new holder does the rest) or a platform-wide error paused the platform.
+func (e *Engine) refreshEach(ctx context.Context, p Platform, due []Authorizer, lost func() bool) (refreshed, failed int) {
+	var ok, bad atomic.Int64
 	refresh.ForEach(ctx, e.policy.Parallel, due, func(ctx context.Context, a Authorizer) {
 		if lost() {
-			return // the new holder refreshes what is still due
+			return
 		}
 		if _, paused := e.pausedUntil(p.ComponentAppID); paused {
-			failed.Add(1) // a platform-wide error hit an earlier authorizer of this pass
+			bad.Add(1) // a platform-wide error hit an earlier authorizer of this pass
 			return
 		}
 		if err := e.refreshAuthorizer(ctx, p, a); err != nil {
-			failed.Add(1)
+			bad.Add(1)
 		} else {
-			refreshed.Add(1)
+			ok.Add(1)
 		}
 	})
-	rep.Refreshed, rep.Failed, rep.LeaseLost = int(refreshed.Load()), int(failed.Load()), lost()
-	return rep, nil
+	return int(ok.Load()), int(bad.Load())
 }
 
 // resumeExchanges retries the exchanges that stopped processes left half done. The code was

@@ -204,33 +204,33 @@ func (e *Engine) refreshAuthorizer(ctx context.Context, p Platform, a Authorizer
 	if a.RefreshToken == "" {
 		return e.recoverRefreshToken(ctx, p, a, nil)
 	}
-	comp, err := e.validComponentToken(ctx, p)
+	compToken, err := e.validComponentToken(ctx, p)
 	if err != nil {
 		return err
 	}
 	var got wxapi.AuthorizerToken
-	call := func(comp ComponentToken) error {
+	call := func(compToken ComponentToken) error {
 		return e.call(ctx, p, "api_authorizer_token", func(ctx context.Context, c *wxapi.Client) (err error) {
-			got, err = c.AuthorizerToken(ctx, comp.Token, p.ComponentAppID, a.AppID, a.RefreshToken)
+			got, err = c.AuthorizerToken(ctx, compToken.Token, p.ComponentAppID, a.AppID, a.RefreshToken)
 			return err
 		})
 	}
-	err = call(comp)
+	err = call(compToken)
 	if wxapi.IsTokenInvalid(err) {
 		// Re-mint once, and only if the token that failed is still the stored one: otherwise
 		// another process already replaced it and we just use the new one.
 		cur, _ := e.loadComponentToken(ctx, p.ComponentAppID)
-		if cur.version == comp.version {
+		if cur.version == compToken.version {
 			e.emit(ctx, Event{Kind: EventSuperseded, Level: LevelWarn, ComponentAppID: p.ComponentAppID,
-				Code: wxapi.ErrCode(err), Message: fmt.Sprintf("component token rejected (%d) %s before its expiry: another party minted a newer one", wxapi.ErrCode(err), comp.ExpiresAt.Sub(e.clock.Now()).Round(time.Second)),
+				Code: wxapi.ErrCode(err), Message: fmt.Sprintf("component token rejected (%d) %s before its expiry: another party minted a newer one", wxapi.ErrCode(err), compToken.ExpiresAt.Sub(e.clock.Now()).Round(time.Second)),
 				Remedy: "make sure only one system (this wxauth database) refreshes this platform's token"})
-			if comp, err = e.mintComponentToken(ctx, p, comp.version); err != nil {
+			if compToken, err = e.mintComponentToken(ctx, p, compToken.version); err != nil {
 				return err
 			}
 		} else {
-			comp = cur
+			compToken = cur
 		}
-		err = call(comp)
+		err = call(compToken)
 	}
 	switch code := wxapi.ErrCode(err); {
 	case err == nil:
@@ -277,13 +277,13 @@ func (e *Engine) setStatus(ctx context.Context, p Platform, appid string, status
 // recoverRefreshToken looks the authorizer up in api_get_authorizer_list: WeChat returns the
 // refresh token there. Only when that fails too is the merchant asked to re-authorize.
 func (e *Engine) recoverRefreshToken(ctx context.Context, p Platform, a Authorizer, cause error) error {
-	comp, err := e.validComponentToken(ctx, p)
+	compToken, err := e.validComponentToken(ctx, p)
 	if err != nil {
 		return err
 	}
 	var list []wxapi.AuthorizerListItem
 	err = e.call(ctx, p, "api_get_authorizer_list", func(ctx context.Context, c *wxapi.Client) (err error) {
-		list, err = c.AllAuthorizers(ctx, comp.Token, p.ComponentAppID)
+		list, err = c.AllAuthorizers(ctx, compToken.Token, p.ComponentAppID)
 		return err
 	})
 	if err != nil {

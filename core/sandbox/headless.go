@@ -29,7 +29,7 @@ type Report struct {
 // Referer, the merchant's approval on the simulator's page, the redirect to our callback,
 // the exchange and the account info, one authorizer-token refresh, and the token proven at
 // the simulator. step is called after each stage (for live output). It stops at the first
-// failure and returns it.
+// failure and returns it. It is long because it is one table of steps, read top to bottom.
 func (sb *Sandbox) RunHeadless(ctx context.Context, step func(Step)) (Report, error) {
 	var rep Report
 	appid := sb.Platform.ComponentAppID
@@ -59,8 +59,8 @@ func (sb *Sandbox) RunHeadless(ctx context.Context, step func(Step)) (Report, er
 			if err := sb.WaitTicket(ctx, 10*time.Second); err != nil {
 				return "", err
 			}
-			t, err := sb.DB.CurrentTicket(ctx, appid)
-			return "ticket " + flow.Mask(t.Ticket), err
+			t, _, err := sb.Engine.CurrentTicket(ctx, appid)
+			return "ticket " + flow.Mask(t.Value), err
 		}},
 		{"component_access_token", func() (string, error) {
 			t, err := sb.Engine.ComponentToken(ctx, appid)

@@ -57,14 +57,14 @@ type Sandbox struct {
 }
 
 // Start brings a sandbox up. Close it when done.
-func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
+func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	sb = &Sandbox{cancel: cancel}
-	defer func() {
+	sb := &Sandbox{cancel: cancel}
+	defer func() { // a failed start stops what it started
 		if err != nil {
 			sb.Close()
 		}
@@ -74,21 +74,69 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 	if opts.World != nil {
 		world = *opts.World
 	}
+	if err := sb.startSim(world, logger); err != nil {
+		return nil, err
+	}
+	db, err := sb.openDB(ctx, opts.DBPath)
+	if err != nil {
+		return nil, err
+	}
+	jar, _ := cookiejar.New(nil)
+	sb.http = &http.Client{Timeout: 15 * time.Second, Jar: jar}
+	cfg := flow.Config{Store: db, Logger: logger.With("component", "engine"), HTTPClient: &http.Client{Timeout: 15 * time.Second}}
+	if opts.SimClock {
+		cfg.Clock = sb.Sim
+	}
+	sb.Engine = flow.New(cfg)
+
+	addr, done, err := sb.Engine.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	sb.done = append(sb.done, done)
+	sb.ListenURL = "http://" + addr.String()
+
+	p, err := sb.register(ctx, world.Platforms[0], addr)
+	if err != nil {
+		return nil, err
+	}
+	sb.Platform = p
+	if err := sb.Sim.SetPlatformURLs(p.ComponentAppID, p.PublicURL+"/wechat/events", p.AuthDomain); err != nil {
+		return nil, err
+	}
+	// Only now that pushes go to our listener does the simulator start pushing.
+	go sb.Sim.Run(ctx)
+	if opts.Refresher {
+		interval := opts.Interval
+		if interval == 0 {
+			interval = 5 * time.Second
+		}
+		go sb.Engine.RunRefresher(ctx, interval)
+	}
+	return sb, nil
+}
+
+// startSim serves the simulator on a loopback port.
+func (sb *Sandbox) startSim(world wxsim.World, logger *slog.Logger) error {
 	sim, err := wxsim.New(world, wxsim.Options{Logger: logger.With("component", "sim")})
 	if err != nil {
-		return nil, fmt.Errorf("simulator: %w", err)
+		return fmt.Errorf("simulator: %w", err)
 	}
 	sb.Sim = sim
 	simLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("simulator listener: %w", err)
+		return fmt.Errorf("simulator listener: %w", err)
 	}
 	simSrv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go simSrv.Serve(simLn)
 	sb.cleanup = append(sb.cleanup, func() { simSrv.Close(); sim.Close() })
 	sb.SimURL = "http://" + simLn.Addr().String()
 
-	dbPath := opts.DBPath
+	return nil
+}
+
+// openDB opens the database at dbPath, or in a temporary directory removed on Close.
+func (sb *Sandbox) openDB(ctx context.Context, dbPath string) (*storage.DB, error) {
 	if dbPath == "" {
 		dir, err := os.MkdirTemp("", "wxauth-demo-")
 		if err != nil {
@@ -103,22 +151,12 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 	}
 	sb.DB = db
 	sb.cleanup = append(sb.cleanup, func() { db.Close() })
-	jar, _ := cookiejar.New(nil)
-	sb.http = &http.Client{Timeout: 15 * time.Second, Jar: jar}
-	cfg := flow.Config{Store: db, Logger: logger.With("component", "engine"), HTTPClient: &http.Client{Timeout: 15 * time.Second}}
-	if opts.SimClock {
-		cfg.Clock = sim
-	}
-	sb.Engine = flow.New(cfg)
+	return db, nil
+}
 
-	addr, done, err := sb.Engine.Listen(ctx, "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	sb.done = append(sb.done, done)
-	sb.ListenURL = "http://" + addr.String()
-
-	wp := world.Platforms[0]
+// register adds the world's platform, reached at our listener's address (a kept sandbox
+// database from an earlier run gets the new ports).
+func (sb *Sandbox) register(ctx context.Context, wp wxsim.Platform, addr net.Addr) (flow.Platform, error) {
 	p := flow.Platform{ComponentAppID: wp.ComponentAppID, AppSecret: wp.ComponentAppSecret, Token: wp.Token,
 		EncodingAESKey: wp.EncodingAESKey, AuthDomain: addr.String(), PublicURL: sb.ListenURL, ListenAddr: addr.String(),
 		APIBase: sb.SimURL, LoginBase: sb.SimURL, MobileBase: sb.SimURL}
@@ -126,28 +164,12 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 		// A kept sandbox database from an earlier run: the ports are new.
 		p.CreatedAt = existing.CreatedAt
 		if p, err = sb.Engine.UpdatePlatform(ctx, p); err != nil {
-			return nil, err
+			return p, err
 		}
 	} else if p, err = sb.Engine.AddPlatform(ctx, p); err != nil {
-		return nil, err
+		return p, err
 	}
-	if err := sb.Engine.LoadCrypters(ctx); err != nil {
-		return nil, err
-	}
-	sb.Platform = p
-	if err := sim.SetPlatformURLs(p.ComponentAppID, p.PublicURL+"/wechat/events", p.AuthDomain); err != nil {
-		return nil, err
-	}
-	// Only now that pushes go to our listener does the simulator start pushing.
-	go sim.Run(ctx)
-	if opts.Refresher {
-		interval := opts.Interval
-		if interval == 0 {
-			interval = 5 * time.Second
-		}
-		go sb.Engine.RunRefresher(ctx, interval)
-	}
-	return sb, nil
+	return p, sb.Engine.LoadCrypters(ctx)
 }
 
 // Close stops everything and removes a temporary database.
