@@ -127,7 +127,7 @@ func (e *Engine) UpdatePlatform(ctx context.Context, p Platform) (Platform, erro
 // Platforms lists the configured platforms.
 func (e *Engine) Platforms(ctx context.Context) ([]Platform, error) {
 	rows, err := e.db.Platforms(ctx)
-	return platformsOf(rows), err
+	return each(rows, platformOf), err
 }
 
 // Platform returns one platform; with an empty appid, the only one (an error when there are

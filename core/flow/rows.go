@@ -21,14 +21,6 @@ func (p Platform) row() storage.Platform {
 		APIBase: p.APIBase, LoginBase: p.LoginBase, MobileBase: p.MobileBase, CreatedAt: p.CreatedAt}
 }
 
-func platformsOf(rows []storage.Platform) []Platform {
-	out := make([]Platform, len(rows))
-	for i, r := range rows {
-		out[i] = platformOf(r)
-	}
-	return out
-}
-
 func ticketOf(r storage.Ticket) Ticket {
 	return Ticket{ComponentAppID: r.ComponentAppID, Value: r.Ticket, CreateTime: r.CreateTime, ReceivedAt: r.ReceivedAt, Source: r.Source}
 }
@@ -45,14 +37,6 @@ func authorizerOf(r storage.Authorizer) Authorizer {
 		UpdatedAt: r.UpdatedAt, infoJSON: r.InfoJSON, accessVersion: r.AccessVersion}
 }
 
-func authorizersOf(rows []storage.Authorizer) []Authorizer {
-	out := make([]Authorizer, len(rows))
-	for i, r := range rows {
-		out[i] = authorizerOf(r)
-	}
-	return out
-}
-
 func sessionOf(r storage.Session) Session {
 	return Session{ID: r.ID, ComponentAppID: r.ComponentAppID, PreAuthCode: r.PreAuthCode, PreAuthExpiresAt: r.PreAuthExpiresAt,
 		PCLink: r.PCLink, MobileLink: r.MobileLink, State: SessionState(r.State), AuthCode: r.AuthCode, CodeSource: r.CodeSource,
@@ -65,14 +49,6 @@ func eventOf(r storage.Event) Event {
 	msg, remedy, _ := strings.Cut(r.Message, " — ")
 	return Event{At: r.At, Kind: EventKind(r.Kind), Level: r.Level, ComponentAppID: r.ComponentAppID,
 		AuthorizerAppID: r.AuthorizerAppID, Message: msg, Code: r.Code, Remedy: remedy}
-}
-
-func eventsOf(rows []storage.Event) []Event {
-	out := make([]Event, len(rows))
-	for i, r := range rows {
-		out[i] = eventOf(r)
-	}
-	return out
 }
 
 func (s Session) row() storage.Session {
@@ -105,7 +81,7 @@ func (e *Engine) loadAuthorizer(ctx context.Context, componentAppID, appid strin
 
 func (e *Engine) loadAuthorizers(ctx context.Context, componentAppID string) ([]Authorizer, error) {
 	rows, err := e.db.Authorizers(ctx, componentAppID)
-	return authorizersOf(rows), err
+	return each(rows, authorizerOf), err
 }
 
 func (e *Engine) loadSession(ctx context.Context, id string) (Session, error) {
@@ -114,11 +90,7 @@ func (e *Engine) loadSession(ctx context.Context, id string) (Session, error) {
 }
 
 func (e *Engine) loadSessions(rows []storage.Session, err error) ([]Session, error) {
-	out := make([]Session, len(rows))
-	for i, r := range rows {
-		out[i] = sessionOf(r)
-	}
-	return out, err
+	return each(rows, sessionOf), err
 }
 
 func (e *Engine) latestSession(ctx context.Context, componentAppID string) (Session, error) {
@@ -134,4 +106,13 @@ func (e *Engine) claimSession(ctx context.Context, id, code, source string) (Ses
 func (e *Engine) sessionByPreAuthCode(ctx context.Context, componentAppID, preAuthCode string) (Session, error) {
 	r, err := e.db.SessionByPreAuthCode(ctx, componentAppID, preAuthCode)
 	return sessionOf(r), err
+}
+
+// each converts every row.
+func each[R, T any](rows []R, convert func(R) T) []T {
+	out := make([]T, len(rows))
+	for i, r := range rows {
+		out[i] = convert(r)
+	}
+	return out
 }

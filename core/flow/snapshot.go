@@ -77,5 +77,5 @@ func (e *Engine) facts(ctx context.Context, componentAppID string) (Facts, error
 // Events returns a platform's newest logged events, newest first.
 func (e *Engine) Events(ctx context.Context, componentAppID string, limit int) ([]Event, error) {
 	rows, err := e.db.Events(ctx, componentAppID, limit)
-	return eventsOf(rows), err
+	return each(rows, eventOf), err
 }
