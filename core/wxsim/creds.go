@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 )
@@ -99,4 +100,15 @@ func (g *gen) seededRand() *rand.Rand {
 	var seed [32]byte
 	copy(seed[:], g.bytes(32))
 	return rand.New(rand.NewChaCha8(seed))
+}
+
+// bareOK reports whether a code given without its prefix may be completed.
+func (s *Sim) normalizeCode(code, prefix string) string {
+	if code == "" || strings.HasPrefix(code, prefix) || !*s.settings.AcceptBareCodes {
+		return code
+	}
+	if strings.Contains(code, "@@@") {
+		return code
+	}
+	return prefix + code
 }

@@ -19,11 +19,11 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/netip"
-	"sort"
+	"strings"
 	"sync"
 	"time"
 
+	"wxauth/core/wxapi"
 	"wxauth/core/wxcrypt"
 )
 
@@ -91,97 +91,6 @@ type Sim struct {
 	stats     counters
 	lastSweep time.Time
 }
-
-type platformState struct {
-	p         Platform
-	whitelist []netip.Prefix
-	crypter   *wxcrypt.Crypter
-
-	ticket       string
-	ticketIssued time.Time
-	ticketPushes int                  // pushes of the current ticket so far
-	tickets      map[string]time.Time // every ticket issued → when
-	pushNormal   bool                 // the last ticket push was answered "success"
-	nextPush     time.Time
-
-	compCur, compPrev string // component tokens
-}
-
-type tokenKind int
-
-const (
-	kindComponent tokenKind = iota + 1
-	kindAuthorizer
-)
-
-func (k tokenKind) String() string {
-	if k == kindComponent {
-		return "component"
-	}
-	return "authorizer"
-}
-
-type tokenRec struct {
-	kind       tokenKind
-	component  string
-	authorizer string
-	expires    time.Time
-	supersede  time.Time // zero while the token is the latest
-	graceUntil time.Time
-}
-
-type preAuthRec struct {
-	component string
-	expires   time.Time
-	used      bool
-}
-
-type authCodeRec struct {
-	component  string
-	authorizer string
-	expires    time.Time
-	used       bool
-}
-
-type grantRec struct {
-	component   string
-	preAuthCode string
-	redirectURI string
-	categoryIDs []int
-	allowed     map[string]bool
-	expires     time.Time
-}
-
-type authorization struct {
-	component  string
-	appid      string
-	funcIDs    []int
-	authTime   time.Time
-	refresh    string
-	oldRefresh string
-	oldUntil   time.Time
-	exchanged  bool // api_query_auth was called since the last (re)authorization
-	tokCur     string
-	tokPrev    string
-	options    map[string]string
-}
-
-type quotaCounter struct {
-	period string
-	used   int
-}
-
-type ridRec struct {
-	owner        string
-	invokeTime   time.Time
-	costMs       int
-	requestURL   string
-	requestBody  string
-	responseBody string
-	clientIP     string
-}
-
-func authKey(component, authorizer string) string { return component + "/" + authorizer }
 
 // New builds a simulator serving w (validated, defaults filled in).
 func New(w World, opts Options) (*Sim, error) {
@@ -253,6 +162,36 @@ func New(w World, opts Options) (*Sim, error) {
 	return s, nil
 }
 
+// Handler serves the whole WeChat side on one base URL: the component API, the authorization
+// pages and the /sim/ control API.
+func (s *Sim) Handler() http.Handler {
+	eps := map[string]*endpoint{}
+	for _, ep := range s.endpoints() {
+		eps[ep.path] = ep
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if ep, ok := eps[p]; ok {
+			s.serveAPI(w, r, ep)
+			return
+		}
+		switch {
+		case p == wxapi.PathComponentLoginPage:
+			s.servePage(w, r, "componentloginpage", false)
+		case p == wxapi.PathBindComponent:
+			s.servePage(w, r, "wxaopen/safe/bindcomponent", true)
+		case p == wxapi.PathBindComponentLegacy:
+			s.servePage(w, r, "safe/bindcomponent", true)
+		case p == ConfirmPath:
+			s.serveConfirm(w, r)
+		case p == "/sim" || strings.HasPrefix(p, "/sim/"):
+			s.serveControl(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+}
+
 // Close stops background pushes (authorization events, api_start_push_ticket) and waits for
 // them. The handler keeps answering; Run stops with its own context.
 func (s *Sim) Close() error {
@@ -299,161 +238,4 @@ func (s *Sim) World() World {
 		w.Accounts = append(w.Accounts, s.accounts[id])
 	}
 	return w
-}
-
-// SetPlatformURLs sets where a platform's pushes go and its registered authorization domain
-// (the demo learns its listener port at run time). A new event URL gets a ticket push
-// promptly when Run is running.
-func (s *Sim) SetPlatformURLs(componentAppID, eventURL, authDomain string) error {
-	return s.updatePlatform(componentAppID, &eventURL, &authDomain, nil)
-}
-
-// SetIPWhitelist replaces a platform's IP whitelist (IPs or CIDR prefixes; empty allows all).
-func (s *Sim) SetIPWhitelist(componentAppID string, list []string) error {
-	if list == nil {
-		list = []string{}
-	}
-	return s.updatePlatform(componentAppID, nil, nil, list)
-}
-
-func (s *Sim) updatePlatform(componentAppID string, eventURL, authDomain *string, whitelist []string) error {
-	if eventURL != nil {
-		if err := validateEventURL(*eventURL); err != nil {
-			return fmt.Errorf("%w: event_url: %w", ErrBadRequest, err)
-		}
-	}
-	if authDomain != nil {
-		if err := validateAuthDomain(*authDomain); err != nil {
-			return fmt.Errorf("%w: auth_domain: %w", ErrBadRequest, err)
-		}
-	}
-	var prefixes []netip.Prefix
-	for i, e := range whitelist {
-		p, err := parseIPEntry(e)
-		if err != nil {
-			return fmt.Errorf("%w: ip_whitelist[%d]: %w", ErrBadRequest, i, err)
-		}
-		prefixes = append(prefixes, p)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ps, ok := s.platforms[componentAppID]
-	if !ok {
-		return fmt.Errorf("%w: %q", ErrUnknownPlatform, componentAppID)
-	}
-	if eventURL != nil {
-		if *eventURL != ps.p.EventURL && *eventURL != "" {
-			ps.nextPush = s.clock.Now() // WeChat starts pushing once the URL is set
-			defer s.poke()
-		}
-		ps.p.EventURL = *eventURL
-	}
-	if authDomain != nil {
-		ps.p.AuthDomain = *authDomain
-	}
-	if whitelist != nil {
-		ps.p.IPWhitelist = append([]string{}, whitelist...)
-		ps.whitelist = prefixes
-	}
-	return nil
-}
-
-// CurrentTicket is the platform's current component_verify_ticket ("" for an unknown
-// platform).
-func (s *Sim) CurrentTicket(componentAppID string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if ps, ok := s.platforms[componentAppID]; ok {
-		return ps.ticket
-	}
-	return ""
-}
-
-// newTicket rotates the platform's ticket. Older tickets stay valid until their own TTL ends.
-func (s *Sim) newTicket(ps *platformState, now time.Time) {
-	ps.ticket = s.gen.ticket()
-	ps.ticketIssued = now
-	ps.ticketPushes = 0
-	ps.tickets[ps.ticket] = now
-}
-
-// defaultPlatform resolves an empty component appid when the world has a single platform.
-func (s *Sim) defaultPlatform(componentAppID string) string {
-	if componentAppID == "" && len(s.platOrder) == 1 {
-		return s.platOrder[0]
-	}
-	return componentAppID
-}
-
-// sweep forgets what can no longer matter, at most once a virtual minute: codes and grants
-// long expired, tokens past their lifetime by a day, rids older than 7 days.
-func (s *Sim) sweep(now time.Time) {
-	if now.Sub(s.lastSweep) < time.Minute {
-		return
-	}
-	s.lastSweep = now
-	const keep = 7 * 24 * time.Hour
-	for k, v := range s.preAuth {
-		if now.Sub(v.expires) > keep {
-			delete(s.preAuth, k)
-		}
-	}
-	for k, v := range s.authCodes {
-		if now.Sub(v.expires) > keep {
-			delete(s.authCodes, k)
-		}
-	}
-	for k, v := range s.grants {
-		if now.After(v.expires) {
-			delete(s.grants, k)
-		}
-	}
-	for k, v := range s.tokens {
-		if now.Sub(v.expires) > keep {
-			delete(s.tokens, k)
-		}
-	}
-	for _, ps := range s.platforms {
-		for t, issued := range ps.tickets {
-			if t != ps.ticket && now.Sub(issued) > s.settings.TicketTTL.D()+keep {
-				delete(ps.tickets, t)
-			}
-		}
-	}
-	s.pruneRids(now)
-}
-
-const (
-	ridRetention = 7 * 24 * time.Hour
-	maxRids      = 100_000
-)
-
-func (s *Sim) pruneRids(now time.Time) {
-	drop := 0
-	for drop < len(s.ridQueue) {
-		r, ok := s.rids[s.ridQueue[drop]]
-		if ok && now.Sub(r.invokeTime) <= ridRetention && len(s.ridQueue)-drop <= maxRids {
-			break
-		}
-		delete(s.rids, s.ridQueue[drop])
-		drop++
-	}
-	s.ridQueue = s.ridQueue[drop:]
-}
-
-// sortedAuths lists a platform's authorizations by authorization time, then appid.
-func (s *Sim) sortedAuths(component string) []*authorization {
-	var out []*authorization
-	for _, a := range s.auths {
-		if a.component == component {
-			out = append(out, a)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].authTime.Equal(out[j].authTime) {
-			return out[i].authTime.Before(out[j].authTime)
-		}
-		return out[i].appid < out[j].appid
-	})
-	return out
 }

@@ -5,6 +5,29 @@ import (
 	"time"
 )
 
+type tokenKind int
+
+const (
+	kindComponent tokenKind = iota + 1
+	kindAuthorizer
+)
+
+func (k tokenKind) String() string {
+	if k == kindComponent {
+		return "component"
+	}
+	return "authorizer"
+}
+
+type tokenRec struct {
+	kind       tokenKind
+	component  string
+	authorizer string
+	expires    time.Time
+	supersede  time.Time // zero while the token is the latest
+	graceUntil time.Time
+}
+
 // tokenShapeRe is what a WeChat access token looks like; anything else is 40014.
 var tokenShapeRe = regexp.MustCompile(`^[0-9]{2}_[A-Za-z0-9_-]{20,300}$`)
 
@@ -76,4 +99,31 @@ func (s *Sim) tokenStatus(tok string, now time.Time) (*tokenRec, int, time.Durat
 		left = rec.graceUntil.Sub(now)
 	}
 	return rec, 0, left
+}
+
+// TokenInfo is what GET /sim/check-token says about a token.
+type TokenInfo struct {
+	Valid bool   `json:"valid"`
+	Kind  string `json:"kind,omitempty"` // "component" or "authorizer"
+	AppID string `json:"appid,omitempty"`
+	// ComponentAppID is the platform an authorizer token was issued through.
+	ComponentAppID string `json:"component_appid,omitempty"`
+	ExpiresIn      int    `json:"expires_in"` // seconds it still works (0 when invalid)
+	// ErrCode is what an API call with the token would answer (40001, 42001, …) when invalid.
+	ErrCode int `json:"errcode,omitempty"`
+}
+
+// CheckToken says whether a component or authorizer access token works now.
+func (s *Sim) CheckToken(tok string) TokenInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, code, left := s.tokenStatus(tok, s.clock.Now())
+	if code != 0 {
+		return TokenInfo{ErrCode: code}
+	}
+	info := TokenInfo{Valid: true, Kind: rec.kind.String(), AppID: rec.component, ExpiresIn: seconds(left)}
+	if rec.kind == kindAuthorizer {
+		info.AppID, info.ComponentAppID = rec.authorizer, rec.component
+	}
+	return info
 }
