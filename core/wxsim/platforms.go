@@ -23,6 +23,22 @@ type platformState struct {
 	compCur, compPrev string // component tokens
 }
 
+// newPlatformState prepares a platform of a validated world for serving: its push crypter
+// and parsed whitelist. The caller issues the first ticket.
+func newPlatformState(p Platform) (*platformState, error) {
+	c, err := wxcrypt.New(p.Token, p.EncodingAESKey, p.ComponentAppID)
+	if err != nil {
+		return nil, fmt.Errorf("platform %s: %w", p.ComponentAppID, err)
+	}
+	ps := &platformState{p: p, crypter: c, tickets: map[string]time.Time{}}
+	ps.p.IPWhitelist = append([]string(nil), p.IPWhitelist...)
+	for _, e := range p.IPWhitelist {
+		pr, _ := parseIPEntry(e) // validated by World.Validate
+		ps.whitelist = append(ps.whitelist, pr)
+	}
+	return ps, nil
+}
+
 // SetPlatformURLs sets where a platform's pushes go and its registered authorization domain
 // (the demo learns its listener port at run time). A new event URL gets a ticket push
 // promptly when Run is running.

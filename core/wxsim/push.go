@@ -204,26 +204,8 @@ func (s *Sim) Run(ctx context.Context) error {
 		s.running = false
 		s.mu.Unlock()
 	}()
-	interval := s.settings.PushInterval.D()
 	for {
-		s.mu.Lock()
-		now := s.clock.Now()
-		var due []string
-		var next time.Time
-		for _, id := range s.platOrder {
-			ps := s.platforms[id]
-			if ps.p.EventURL == "" {
-				continue // pushed as soon as an event URL is set
-			}
-			if !now.Before(ps.nextPush) {
-				due = append(due, id)
-				ps.nextPush = now.Add(interval)
-			}
-			if next.IsZero() || ps.nextPush.Before(next) {
-				next = ps.nextPush
-			}
-		}
-		s.mu.Unlock()
+		now, due, next := s.duePushes()
 		for _, id := range due {
 			inflight.Add(1)
 			go func() {
@@ -231,27 +213,52 @@ func (s *Sim) Run(ctx context.Context) error {
 				_ = s.pushTicket(ctx, id, false)
 			}()
 		}
-
-		var timer *time.Timer
-		var fire <-chan time.Time
-		if !next.IsZero() {
-			// A frozen base clock only moves through Advance, which wakes us; the floor keeps
-			// a clock that never reaches `next` from spinning.
-			wait := min(max(s.clock.realWait(next.Sub(now)), 20*time.Millisecond), time.Hour)
-			timer = time.NewTimer(wait)
-			fire = timer.C
-		}
-		select {
-		case <-ctx.Done():
-			if timer != nil {
-				timer.Stop()
-			}
+		if !s.sleepUntil(ctx, now, next) {
 			return nil
-		case <-s.wake:
-		case <-fire:
-		}
-		if timer != nil {
-			timer.Stop()
 		}
 	}
+}
+
+// duePushes lists the platforms whose ticket push is due now, schedules their next one, and
+// says when the earliest next push is (zero when no platform has an event URL).
+func (s *Sim) duePushes() (now time.Time, due []string, next time.Time) {
+	interval := s.settings.PushInterval.D()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now = s.clock.Now()
+	for _, id := range s.platOrder {
+		ps := s.platforms[id]
+		if ps.p.EventURL == "" {
+			continue // pushed as soon as an event URL is set
+		}
+		if !now.Before(ps.nextPush) {
+			due = append(due, id)
+			ps.nextPush = now.Add(interval)
+		}
+		if next.IsZero() || ps.nextPush.Before(next) {
+			next = ps.nextPush
+		}
+	}
+	return now, due, next
+}
+
+// sleepUntil waits until the virtual time next (forever when it is zero), a wake-up from
+// Advance or a new event URL, or the end of ctx; it reports false for the last.
+func (s *Sim) sleepUntil(ctx context.Context, now, next time.Time) bool {
+	var fire <-chan time.Time
+	if !next.IsZero() {
+		// A frozen base clock only moves through Advance, which wakes us; the floor keeps
+		// a clock that never reaches `next` from spinning.
+		wait := min(max(s.clock.realWait(next.Sub(now)), 20*time.Millisecond), time.Hour)
+		timer := time.NewTimer(wait)
+		defer timer.Stop()
+		fire = timer.C
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-s.wake:
+	case <-fire:
+	}
+	return true
 }

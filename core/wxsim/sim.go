@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"wxauth/core/wxapi"
-	"wxauth/core/wxcrypt"
 )
 
 // Options configure a Sim. The zero value is usable.
@@ -92,13 +91,10 @@ type Sim struct {
 	lastSweep time.Time
 }
 
-// New builds a simulator serving w (validated, defaults filled in).
-func New(w World, opts Options) (*Sim, error) {
-	if err := w.Validate(); err != nil {
-		return nil, fmt.Errorf("invalid world: %w", err)
-	}
+// withDefaults fills in the zero options and rejects a negative speed.
+func (opts Options) withDefaults() (Options, error) {
 	if opts.Speed < 0 {
-		return nil, fmt.Errorf("speed must not be negative, got %v", opts.Speed)
+		return opts, fmt.Errorf("speed must not be negative, got %v", opts.Speed)
 	}
 	if opts.Speed == 0 {
 		opts.Speed = 1
@@ -114,6 +110,18 @@ func New(w World, opts Options) (*Sim, error) {
 	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{}
+	}
+	return opts, nil
+}
+
+// New builds a simulator serving w (validated, defaults filled in).
+func New(w World, opts Options) (*Sim, error) {
+	if err := w.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid world: %w", err)
+	}
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	g := &gen{rnd: &lockedReader{r: opts.Random}}
 	g.prefix = fmt.Sprintf("%02d", 10+int(g.bytes(1)[0])%90)
@@ -145,15 +153,9 @@ func New(w World, opts Options) (*Sim, error) {
 		s.accOrder = append(s.accOrder, a.AppID)
 	}
 	for _, p := range w.Platforms {
-		c, err := wxcrypt.New(p.Token, p.EncodingAESKey, p.ComponentAppID)
+		ps, err := newPlatformState(p)
 		if err != nil {
-			return nil, fmt.Errorf("platform %s: %w", p.ComponentAppID, err)
-		}
-		ps := &platformState{p: p, crypter: c, tickets: map[string]time.Time{}}
-		ps.p.IPWhitelist = append([]string(nil), p.IPWhitelist...)
-		for _, e := range p.IPWhitelist {
-			pr, _ := parseIPEntry(e) // validated above
-			ps.whitelist = append(ps.whitelist, pr)
+			return nil, err
 		}
 		s.newTicket(ps, now)
 		s.platforms[p.ComponentAppID] = ps
