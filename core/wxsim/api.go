@@ -16,7 +16,7 @@ import (
 
 // call is one API request being served.
 type call struct {
-	r     *http.Request
+	req   *http.Request
 	ep    *endpoint
 	body  []byte
 	ip    netip.Addr
@@ -25,15 +25,18 @@ type call struct {
 	after []func() // run once the lock is released (pushes)
 }
 
+// endpoint is one API path and how it is served.
 type endpoint struct {
-	path        string
-	name        string // API name: the path without /cgi-bin/ and component/
-	quota       bool   // counted against a daily quota
-	defQuota    int
-	escapeSlash bool // answer with "\/" like the real endpoint does
-	h           func(s *Sim, c *call) (any, *apiErr)
+	path         string
+	name         string // API name: the path without /cgi-bin/ and component/
+	quota        bool   // counted against a daily quota
+	defaultQuota int    // the daily limit unless Settings.DailyQuota says otherwise
+	escapeSlash  bool   // answer with "\/" like the real endpoint does
+	handle       func(s *Sim, c *call) (any, *apiErr)
 }
 
+// apiName is how quotas and stats name an endpoint: "api_component_token",
+// "account/getaccountbasicinfo".
 func apiName(path string) string {
 	name := strings.TrimPrefix(path, "/cgi-bin/")
 	return strings.TrimPrefix(name, "component/")
@@ -48,28 +51,28 @@ const (
 
 func (s *Sim) endpoints() []*endpoint {
 	eps := []*endpoint{
-		{path: wxapi.PathComponentToken, quota: true, defQuota: tokenAPIQuota, h: (*Sim).apiComponentToken},
-		{path: wxapi.PathCreatePreAuthCode, quota: true, h: (*Sim).apiCreatePreAuthCode},
-		{path: wxapi.PathQueryAuth, quota: true, h: (*Sim).apiQueryAuth},
-		{path: wxapi.PathAuthorizerToken, quota: true, defQuota: tokenAPIQuota, h: (*Sim).apiAuthorizerToken},
-		{path: wxapi.PathGetAuthorizerInfo, quota: true, escapeSlash: true, h: (*Sim).apiGetAuthorizerInfo},
-		{path: wxapi.PathGetAuthorizerList, quota: true, h: (*Sim).apiGetAuthorizerList},
-		{path: wxapi.PathGetAuthorizerOption, quota: true, h: (*Sim).apiGetOptionLegacy},
-		{path: wxapi.PathSetAuthorizerOption, quota: true, h: (*Sim).apiSetOptionLegacy},
-		{path: pathGetOptionNew, quota: true, h: (*Sim).apiGetOptionNew},
-		{path: pathSetOptionNew, quota: true, h: (*Sim).apiSetOptionNew},
-		{path: wxapi.PathStartPushTicket, quota: true, h: (*Sim).apiStartPushTicket},
-		{path: wxapi.PathComponentClearQuota, h: (*Sim).apiComponentClearQuota},
-		{path: pathClearQuota, h: (*Sim).apiClearQuota},
-		{path: wxapi.PathClearQuotaV2, h: (*Sim).apiClearQuotaV2},
-		{path: wxapi.PathQuotaGet, h: (*Sim).apiQuotaGet},
-		{path: wxapi.PathRidGet, h: (*Sim).apiRidGet},
-		{path: wxapi.PathGetAccountBasicInfo, quota: true, escapeSlash: true, h: (*Sim).apiAccountBasicInfo},
+		{path: wxapi.PathComponentToken, quota: true, defaultQuota: tokenAPIQuota, handle: (*Sim).apiComponentToken},
+		{path: wxapi.PathCreatePreAuthCode, quota: true, handle: (*Sim).apiCreatePreAuthCode},
+		{path: wxapi.PathQueryAuth, quota: true, handle: (*Sim).apiQueryAuth},
+		{path: wxapi.PathAuthorizerToken, quota: true, defaultQuota: tokenAPIQuota, handle: (*Sim).apiAuthorizerToken},
+		{path: wxapi.PathGetAuthorizerInfo, quota: true, escapeSlash: true, handle: (*Sim).apiGetAuthorizerInfo},
+		{path: wxapi.PathGetAuthorizerList, quota: true, handle: (*Sim).apiGetAuthorizerList},
+		{path: wxapi.PathGetAuthorizerOption, quota: true, handle: (*Sim).apiGetOptionLegacy},
+		{path: wxapi.PathSetAuthorizerOption, quota: true, handle: (*Sim).apiSetOptionLegacy},
+		{path: pathGetOptionNew, quota: true, handle: (*Sim).apiGetOptionNew},
+		{path: pathSetOptionNew, quota: true, handle: (*Sim).apiSetOptionNew},
+		{path: wxapi.PathStartPushTicket, quota: true, handle: (*Sim).apiStartPushTicket},
+		{path: wxapi.PathComponentClearQuota, handle: (*Sim).apiComponentClearQuota},
+		{path: pathClearQuota, handle: (*Sim).apiClearQuota},
+		{path: wxapi.PathClearQuotaV2, handle: (*Sim).apiClearQuotaV2},
+		{path: wxapi.PathQuotaGet, handle: (*Sim).apiQuotaGet},
+		{path: wxapi.PathRidGet, handle: (*Sim).apiRidGet},
+		{path: wxapi.PathGetAccountBasicInfo, quota: true, escapeSlash: true, handle: (*Sim).apiAccountBasicInfo},
 	}
 	for _, ep := range eps {
 		ep.name = apiName(ep.path)
-		if ep.quota && ep.defQuota == 0 {
-			ep.defQuota = otherAPIQuota
+		if ep.quota && ep.defaultQuota == 0 {
+			ep.defaultQuota = otherAPIQuota
 		}
 	}
 	return eps
@@ -108,7 +111,7 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 	if r.Body != nil {
 		body, readErr = io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
 	}
-	c := &call{r: r, ep: ep, body: body, ip: ip}
+	c := &call{req: r, ep: ep, body: body, ip: ip}
 
 	s.mu.Lock()
 	c.now = s.clock.Now()
@@ -123,7 +126,7 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 	case readErr != nil:
 		aerr = errc(47001)
 	default:
-		resp, aerr = ep.h(s, c)
+		resp, aerr = ep.handle(s, c)
 	}
 	var out []byte
 	if aerr != nil {

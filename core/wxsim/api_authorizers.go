@@ -23,7 +23,7 @@ func (s *Sim) apiGetAuthorizerInfo(c *call) (any, *apiErr) {
 		AuthorizerInfo: authorizerInfo(acc),
 		AuthorizationInfo: wxapi.AuthorizationInfo{
 			AuthorizerAppID:        a.appid,
-			AuthorizerRefreshToken: a.refresh,
+			AuthorizerRefreshToken: a.refreshToken,
 			FuncInfo:               funcInfo(a.funcIDs, acc.IsMiniProgram()),
 		},
 	}, nil
@@ -79,13 +79,13 @@ func (s *Sim) apiGetAuthorizerList(c *call) (any, *apiErr) {
 		return nil, errc(40097)
 	}
 	count := min(*req.Count, wxapi.MaxAuthorizerListCount)
-	all := s.sortedAuths(ps.p.ComponentAppID)
+	all := s.sortedAuthorizations(ps.platform.ComponentAppID)
 	out := wxapi.AuthorizerList{TotalCount: len(all), List: []wxapi.AuthorizerListItem{}}
 	for i := *req.Offset; i < len(all) && len(out.List) < count; i++ {
 		a := all[i]
 		item := wxapi.AuthorizerListItem{AuthorizerAppID: a.appid, AuthTime: a.authTime.Unix()}
 		if a.exchanged {
-			item.RefreshToken = a.refresh
+			item.RefreshToken = a.refreshToken
 		}
 		out.List = append(out.List, item)
 	}
@@ -124,7 +124,7 @@ func (s *Sim) apiAccountBasicInfo(c *call) (any, *apiErr) {
 	if e != nil {
 		return nil, e
 	}
-	if _, ok := s.auths[authKey(rec.component, rec.authorizer)]; !ok {
+	if _, ok := s.authorizations[authKey(rec.component, rec.authorizer)]; !ok {
 		return nil, errc(40001)
 	}
 	if e := s.useQuota(c, rec.authorizer); e != nil {

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 )
 
+// decode reads the JSON body into v; an empty or malformed body is 47001.
 func (c *call) decode(v any) *apiErr {
 	if len(bytes.TrimSpace(c.body)) == 0 {
 		return errc(47001)
@@ -19,7 +20,7 @@ func (c *call) decode(v any) *apiErr {
 // queryToken reads the token: component_access_token wins over access_token when both are
 // sent (which one WeChat prefers is UNCONFIRMED; every SDK sends the former).
 func (c *call) queryToken() string {
-	q := c.r.URL.Query()
+	q := c.req.URL.Query()
 	if t := q.Get("component_access_token"); t != "" {
 		return t
 	}
@@ -48,14 +49,14 @@ func (s *Sim) platformBySecret(c *call, componentAppID, secret string) (*platfor
 	if e != nil {
 		return nil, e
 	}
-	c.owner = ps.p.ComponentAppID
+	c.owner = ps.platform.ComponentAppID
 	if e := s.whitelisted(ps, c.ip); e != nil {
 		return nil, e
 	}
 	switch {
 	case secret == "":
 		return nil, errc(41004)
-	case secret != ps.p.ComponentAppSecret:
+	case secret != ps.platform.ComponentAppSecret:
 		return nil, errc(40125)
 	}
 	return ps, nil
@@ -111,10 +112,10 @@ func (s *Sim) componentCall(c *call, body any, componentAppID func() string) (*p
 	}
 	if id := componentAppID(); id == "" {
 		return nil, errc(41002)
-	} else if id != ps.p.ComponentAppID {
+	} else if id != ps.platform.ComponentAppID {
 		return nil, errc(40013)
 	}
-	if e := s.useQuota(c, ps.p.ComponentAppID); e != nil {
+	if e := s.useQuota(c, ps.platform.ComponentAppID); e != nil {
 		return nil, e
 	}
 	return ps, nil
@@ -129,7 +130,7 @@ func (s *Sim) authorization(ps *platformState, appid string) (*authorization, *a
 	if validateAppID(appid) != nil {
 		return nil, errc(40013)
 	}
-	a, ok := s.auths[authKey(ps.p.ComponentAppID, appid)]
+	a, ok := s.authorizations[authKey(ps.platform.ComponentAppID, appid)]
 	if !ok {
 		return nil, errc(61003)
 	}

@@ -42,6 +42,7 @@ type apiErr struct {
 	msg  string
 }
 
+// errc is the error answer with errcode code and WeChat's text for it.
 func errc(code int) *apiErr {
 	msg, ok := errTexts[code]
 	if !ok {

@@ -99,7 +99,8 @@ func (s *Sim) optionNewTarget(c *call, req *wxapi.AuthorizerOptionRequest) (*aut
 	return s.authorization(ps, appid)
 }
 
-type optionNew struct {
+// optionNewResp is the answer of the newer get_authorizer_option: no errcode, no appid.
+type optionNewResp struct {
 	OptionName  string `json:"option_name"`
 	OptionValue string `json:"option_value"`
 }
@@ -114,7 +115,7 @@ func (s *Sim) apiGetOptionNew(c *call) (any, *apiErr) {
 	if e != nil {
 		return nil, e
 	}
-	return optionNew{OptionName: req.OptionName, OptionValue: v}, nil
+	return optionNewResp{OptionName: req.OptionName, OptionValue: v}, nil
 }
 
 func (s *Sim) apiSetOptionNew(c *call) (any, *apiErr) {

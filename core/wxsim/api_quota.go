@@ -7,6 +7,7 @@ import (
 	"wxauth/core/wxapi"
 )
 
+// quotaCounter counts calls (or quota resets) in one period: a Beijing day (or month).
 type quotaCounter struct {
 	period string
 	used   int
@@ -25,17 +26,19 @@ func defaultQuotas() map[string]int {
 	q := map[string]int{}
 	for _, ep := range (*Sim)(nil).endpoints() {
 		if ep.quota {
-			q[ep.name] = ep.defQuota
+			q[ep.name] = ep.defaultQuota
 		}
 	}
 	return q
 }
 
-// quotaDay is the day a daily quota counts in: WeChat resets at midnight Beijing time.
+// beijing is the time zone of quota periods: WeChat resets quotas at midnight Beijing time.
 var beijing = time.FixedZone("CST", 8*3600)
 
+// quotaDay is the day a daily quota counts in.
 func quotaDay(t time.Time) string { return t.In(beijing).Format("2006-01-02") }
 
+// quotaMonth is the month the budget of quota resets counts in.
 func quotaMonth(t time.Time) string { return t.In(beijing).Format("2006-01") }
 
 // useQuota counts one call of the endpoint for appid, or answers 45009 when the day's quota
@@ -53,6 +56,7 @@ func (s *Sim) useQuota(c *call, appid string) *apiErr {
 	return nil
 }
 
+// quotaCounter is today's counter of appid's calls to api, started afresh each day.
 func (s *Sim) quotaCounter(appid, api string, now time.Time) *quotaCounter {
 	key := appid + "|" + api
 	day := quotaDay(now)
@@ -67,10 +71,10 @@ func (s *Sim) quotaCounter(appid, api string, now time.Time) *quotaCounter {
 // clearQuota resets every counter of appid, within the monthly budget (48006).
 func (s *Sim) clearQuota(appid string, now time.Time) *apiErr {
 	month := quotaMonth(now)
-	cq, ok := s.clears[appid]
+	cq, ok := s.quotaClears[appid]
 	if !ok || cq.period != month {
 		cq = &quotaCounter{period: month}
-		s.clears[appid] = cq
+		s.quotaClears[appid] = cq
 	}
 	if cq.used >= s.settings.ClearQuotaPerMonth {
 		return errc(48006)
@@ -91,7 +95,7 @@ func (s *Sim) apiComponentClearQuota(c *call) (any, *apiErr) {
 	if e != nil {
 		return nil, e
 	}
-	if e := s.clearQuota(ps.p.ComponentAppID, c.now); e != nil {
+	if e := s.clearQuota(ps.platform.ComponentAppID, c.now); e != nil {
 		return nil, e
 	}
 	return okBody, nil
@@ -132,7 +136,7 @@ func (s *Sim) apiClearQuotaV2(c *call) (any, *apiErr) {
 	if e != nil {
 		return nil, e
 	}
-	target := ps.p.ComponentAppID
+	target := ps.platform.ComponentAppID
 	if req.AppID != "" {
 		a, e := s.authorization(ps, req.AppID)
 		if e != nil {

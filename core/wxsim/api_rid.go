@@ -38,7 +38,7 @@ func (s *Sim) errorResponse(c *call, e *apiErr, start time.Time) []byte {
 		owner:        c.owner,
 		invokeTime:   c.now,
 		costMs:       int(time.Since(start) / time.Millisecond),
-		requestURL:   maskQuery(c.r.URL.Query()),
+		requestURL:   maskQuery(c.req.URL.Query()),
 		requestBody:  maskBody(c.body),
 		responseBody: string(out),
 		clientIP:     c.ip.String(),

@@ -12,17 +12,17 @@ func (s *Sim) apiComponentToken(c *call) (any, *apiErr) {
 	if e != nil {
 		return nil, e
 	}
-	c.owner = ps.p.ComponentAppID
+	c.owner = ps.platform.ComponentAppID
 	if e := s.whitelisted(ps, c.ip); e != nil {
 		return nil, e
 	}
-	if e := s.useQuota(c, ps.p.ComponentAppID); e != nil {
+	if e := s.useQuota(c, ps.platform.ComponentAppID); e != nil {
 		return nil, e
 	}
 	switch {
 	case req.ComponentAppSecret == "":
 		return nil, errc(41004)
-	case req.ComponentAppSecret != ps.p.ComponentAppSecret:
+	case req.ComponentAppSecret != ps.platform.ComponentAppSecret:
 		return nil, errc(40125)
 	}
 	issued, known := ps.tickets[req.ComponentVerifyTicket]
@@ -48,7 +48,7 @@ func (s *Sim) apiCreatePreAuthCode(c *call) (any, *apiErr) {
 	}
 	code := s.gen.preAuthCode()
 	ttl := s.settings.PreAuthCodeTTL.D()
-	s.preAuth[code] = &preAuthRec{component: ps.p.ComponentAppID, expires: c.now.Add(ttl)}
+	s.preAuthCodes[code] = &preAuthRec{component: ps.platform.ComponentAppID, expires: c.now.Add(ttl)}
 	s.stats.preAuthCodes++
 	return wxapi.PreAuthCode{PreAuthCode: code, ExpiresIn: seconds(ttl)}, nil
 }
@@ -63,13 +63,13 @@ func (s *Sim) apiQueryAuth(c *call) (any, *apiErr) {
 	}
 	code := s.normalizeCode(req.AuthorizationCode, authCodePrefix)
 	rec, ok := s.authCodes[code]
-	if !ok || rec.component != ps.p.ComponentAppID {
+	if !ok || rec.component != ps.platform.ComponentAppID {
 		return nil, errc(61009)
 	}
 	if rec.used || !c.now.Before(rec.expires) {
 		return nil, errc(61010)
 	}
-	a, ok := s.auths[authKey(rec.component, rec.authorizer)]
+	a, ok := s.authorizations[authKey(rec.component, rec.authorizer)]
 	if !ok {
 		return nil, errc(61003) // revoked after the code was issued
 	}
@@ -80,7 +80,7 @@ func (s *Sim) apiQueryAuth(c *call) (any, *apiErr) {
 		AuthorizerAppID:        a.appid,
 		AuthorizerAccessToken:  tok,
 		ExpiresIn:              seconds(ttl),
-		AuthorizerRefreshToken: a.refresh,
+		AuthorizerRefreshToken: a.refreshToken,
 		FuncInfo:               funcInfo(a.funcIDs, s.accounts[a.appid].IsMiniProgram()),
 	}}, nil
 }
@@ -98,12 +98,12 @@ func (s *Sim) apiAuthorizerToken(c *call) (any, *apiErr) {
 		return nil, e
 	}
 	rt := req.AuthorizerRefreshToken
-	valid := rt != "" && (rt == a.refresh || (rt == a.oldRefresh && c.now.Before(a.oldUntil)))
+	valid := rt != "" && (rt == a.refreshToken || (rt == a.oldRefreshToken && c.now.Before(a.oldRefreshUntil)))
 	if !valid {
 		return nil, errc(61023)
 	}
 	tok, ttl := s.mintAuthorizerToken(a, c.now)
-	return wxapi.AuthorizerToken{AuthorizerAccessToken: tok, ExpiresIn: seconds(ttl), AuthorizerRefreshToken: a.refresh}, nil
+	return wxapi.AuthorizerToken{AuthorizerAccessToken: tok, ExpiresIn: seconds(ttl), AuthorizerRefreshToken: a.refreshToken}, nil
 }
 
 // apiStartPushTicket: api_start_push_ticket (§1.8). Pushes a ticket at once; errmsg "ok" when
@@ -117,14 +117,14 @@ func (s *Sim) apiStartPushTicket(c *call) (any, *apiErr) {
 	if e != nil {
 		return nil, e
 	}
-	if e := s.useQuota(c, ps.p.ComponentAppID); e != nil {
+	if e := s.useQuota(c, ps.platform.ComponentAppID); e != nil {
 		return nil, e
 	}
 	resp := okBody
 	if ps.pushNormal {
 		resp.ErrMsg = "in a normal state"
 	}
-	id := ps.p.ComponentAppID
+	id := ps.platform.ComponentAppID
 	c.after = append(c.after, func() { s.pushTicketAsync(id) })
 	return resp, nil
 }

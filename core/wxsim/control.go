@@ -57,7 +57,7 @@ func readControl(r *http.Request, v any) error {
 type controlRoute struct {
 	method string
 	help   string
-	h      func(w http.ResponseWriter, r *http.Request)
+	handle func(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Sim) controlRoutes() map[string][]controlRoute {
@@ -102,7 +102,7 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 	var allow []string
 	for _, rt := range rs {
 		if rt.method == r.Method {
-			rt.h(w, r)
+			rt.handle(w, r)
 			return
 		}
 		allow = append(allow, rt.method)

@@ -6,6 +6,7 @@ import (
 	"time"
 )
 
+// seconds renders a duration as the whole seconds of an expires_in.
 func seconds(d time.Duration) int { return int(d / time.Second) }
 
 // clip shortens s for an error message.
@@ -17,6 +18,7 @@ func clip(s string, n int) string {
 	return string(r[:n]) + "…"
 }
 
+// sortedKeys lists a map's keys in order, for stable messages and output.
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

@@ -173,14 +173,14 @@ func (s *Sim) servePage(w http.ResponseWriter, r *http.Request, name string, mob
 	}
 	redirect := q.Get("redirect_uri")
 	if *s.settings.StrictReferer {
-		if ref, ok := domainsMatch(r.Referer(), redirect, ps.p.AuthDomain); !ok {
+		if ref, ok := domainsMatch(r.Referer(), redirect, ps.platform.AuthDomain); !ok {
 			errorPage(w, DomainErrorText(ref))
 			return
 		}
 	}
 	code := s.normalizeCode(q.Get("pre_auth_code"), preAuthCodePrefix)
-	pa, ok := s.preAuth[code]
-	if !ok || pa.component != ps.p.ComponentAppID || pa.used || !now.Before(pa.expires) {
+	pa, ok := s.preAuthCodes[code]
+	if !ok || pa.component != ps.platform.ComponentAppID || pa.used || !now.Before(pa.expires) {
 		errorPage(w, textBadPreAuth)
 		return
 	}
@@ -204,11 +204,11 @@ func (s *Sim) servePage(w http.ResponseWriter, r *http.Request, name string, mob
 		return
 	}
 	grant := s.newGrant(&grantRec{
-		component: ps.p.ComponentAppID, preAuthCode: code, redirectURI: redirect,
+		component: ps.platform.ComponentAppID, preAuthCode: code, redirectURI: redirect,
 		categoryIDs: cats, expires: pa.expires,
 	}, accounts)
 	renderPage(w, pageData{
-		Mobile: mobile, ComponentAppID: ps.p.ComponentAppID, Categories: s.categoriesText(cats), Grant: grant, Accounts: accounts,
+		Mobile: mobile, ComponentAppID: ps.platform.ComponentAppID, Categories: s.categoriesText(cats), Grant: grant, Accounts: accounts,
 	})
 }
 
@@ -247,7 +247,7 @@ func (s *Sim) pageAccounts(bizAppID string, authType int) ([]pageAccount, bool) 
 		}
 		return append(accounts, labelled(acc)), true
 	}
-	for _, id := range s.accOrder {
+	for _, id := range s.accountOrder {
 		acc := s.accounts[id]
 		if kindAllowed(authType, acc) {
 			accounts = append(accounts, labelled(acc))

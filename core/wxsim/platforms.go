@@ -8,8 +8,10 @@ import (
 	"wxauth/core/wxcrypt"
 )
 
+// platformState is a platform as it is being served: its configuration (changed by
+// SetPlatformURLs and SetIPWhitelist), tickets, push schedule and component tokens.
 type platformState struct {
-	p         Platform
+	platform  Platform
 	whitelist []netip.Prefix
 	crypter   *wxcrypt.Crypter
 
@@ -20,7 +22,9 @@ type platformState struct {
 	pushNormal   bool                 // the last ticket push was answered "success"
 	nextPush     time.Time
 
-	compCur, compPrev string // component tokens
+	// currentToken and previousToken are the component access tokens still valid (the
+	// previous one for the overlap only).
+	currentToken, previousToken string
 }
 
 // newPlatformState prepares a platform of a validated world for serving: its push crypter
@@ -30,8 +34,8 @@ func newPlatformState(p Platform) (*platformState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("platform %s: %w", p.ComponentAppID, err)
 	}
-	ps := &platformState{p: p, crypter: c, tickets: map[string]time.Time{}}
-	ps.p.IPWhitelist = append([]string(nil), p.IPWhitelist...)
+	ps := &platformState{platform: p, crypter: c, tickets: map[string]time.Time{}}
+	ps.platform.IPWhitelist = append([]string(nil), p.IPWhitelist...)
 	for _, e := range p.IPWhitelist {
 		pr, _ := parseIPEntry(e) // validated by World.Validate
 		ps.whitelist = append(ps.whitelist, pr)
@@ -80,17 +84,17 @@ func (s *Sim) updatePlatform(componentAppID string, eventURL, authDomain *string
 		return fmt.Errorf("%w: %q", ErrUnknownPlatform, componentAppID)
 	}
 	if eventURL != nil {
-		if *eventURL != ps.p.EventURL && *eventURL != "" {
+		if *eventURL != ps.platform.EventURL && *eventURL != "" {
 			ps.nextPush = s.clock.Now() // WeChat starts pushing once the URL is set
 			defer s.poke()
 		}
-		ps.p.EventURL = *eventURL
+		ps.platform.EventURL = *eventURL
 	}
 	if authDomain != nil {
-		ps.p.AuthDomain = *authDomain
+		ps.platform.AuthDomain = *authDomain
 	}
 	if whitelist != nil {
-		ps.p.IPWhitelist = append([]string{}, whitelist...)
+		ps.platform.IPWhitelist = append([]string{}, whitelist...)
 		ps.whitelist = prefixes
 	}
 	return nil
@@ -117,8 +121,8 @@ func (s *Sim) newTicket(ps *platformState, now time.Time) {
 
 // defaultPlatform resolves an empty component appid when the world has a single platform.
 func (s *Sim) defaultPlatform(componentAppID string) string {
-	if componentAppID == "" && len(s.platOrder) == 1 {
-		return s.platOrder[0]
+	if componentAppID == "" && len(s.platformOrder) == 1 {
+		return s.platformOrder[0]
 	}
 	return componentAppID
 }

@@ -44,7 +44,7 @@ func (s *Sim) pushTicket(ctx context.Context, componentAppID string, rotate bool
 		s.mu.Unlock()
 		return fmt.Errorf("%w: %q", ErrUnknownPlatform, componentAppID)
 	}
-	if ps.p.EventURL == "" {
+	if ps.platform.EventURL == "" {
 		s.stats.pushesSkipped++
 		s.mu.Unlock()
 		return fmt.Errorf("%s: %w", componentAppID, ErrNoEventURL)
@@ -98,7 +98,7 @@ func (s *Sim) pushEventAsync(componentAppID string, msg wxapi.PushMessage) {
 func (s *Sim) deliver(ctx context.Context, componentAppID string, msg wxapi.PushMessage) error {
 	s.mu.Lock()
 	ps := s.platforms[componentAppID]
-	eventURL, crypter := ps.p.EventURL, ps.crypter
+	eventURL, crypter := ps.platform.EventURL, ps.crypter
 	timeout := s.settings.PushTimeout.D()
 	if eventURL == "" {
 		s.stats.pushesSkipped++
@@ -151,7 +151,7 @@ func (s *Sim) post(ctx context.Context, eventURL string, crypter *wxcrypt.Crypte
 	// logged with. Receivers must not depend on them.
 	req.Header.Set("Content-Type", "text/xml")
 	req.Header.Set("User-Agent", "Mozilla/4.0")
-	resp, err := s.hc.Do(req)
+	resp, err := s.httpClient.Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("no answer within %v", timeout)
@@ -226,9 +226,9 @@ func (s *Sim) duePushes() (now time.Time, due []string, next time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now = s.clock.Now()
-	for _, id := range s.platOrder {
+	for _, id := range s.platformOrder {
 		ps := s.platforms[id]
-		if ps.p.EventURL == "" {
+		if ps.platform.EventURL == "" {
 			continue // pushed as soon as an event URL is set
 		}
 		if !now.Before(ps.nextPush) {

@@ -5,12 +5,14 @@ import (
 	"time"
 )
 
+// preAuthRec is an issued pre_auth_code.
 type preAuthRec struct {
 	component string
 	expires   time.Time
 	used      bool
 }
 
+// authCodeRec is an issued authorization code, exchanged once by api_query_auth.
 type authCodeRec struct {
 	component  string
 	authorizer string
@@ -18,6 +20,8 @@ type authCodeRec struct {
 	used       bool
 }
 
+// grantRec is an authorization page that was shown: what the merchant's confirmation will
+// approve, and which accounts it offered.
 type grantRec struct {
 	component   string
 	preAuthCode string
@@ -27,26 +31,33 @@ type grantRec struct {
 	expires     time.Time
 }
 
+// authorization is an account's standing authorization of a platform, from the merchant's
+// approval until Unauthorize.
 type authorization struct {
-	component  string
-	appid      string
-	funcIDs    []int
-	authTime   time.Time
-	refresh    string
-	oldRefresh string
-	oldUntil   time.Time
-	exchanged  bool // api_query_auth was called since the last (re)authorization
-	tokCur     string
-	tokPrev    string
-	options    map[string]string
+	component string
+	appid     string // the authorizer
+	funcIDs   []int  // permission sets granted, sorted
+	authTime  time.Time
+	// refreshToken is the current authorizer_refresh_token; after a re-authorization the
+	// previous one keeps working until oldRefreshUntil.
+	refreshToken    string
+	oldRefreshToken string
+	oldRefreshUntil time.Time
+	exchanged       bool // api_query_auth was called since the last (re)authorization
+	// currentToken and previousToken are the authorizer access tokens still valid (the
+	// previous one for the overlap only).
+	currentToken  string
+	previousToken string
+	options       map[string]string
 }
 
+// authKey is the key of Sim.authorizations.
 func authKey(component, authorizer string) string { return component + "/" + authorizer }
 
-// sortedAuths lists a platform's authorizations by authorization time, then appid.
-func (s *Sim) sortedAuths(component string) []*authorization {
+// sortedAuthorizations lists a platform's authorizations by authorization time, then appid.
+func (s *Sim) sortedAuthorizations(component string) []*authorization {
 	var out []*authorization
-	for _, a := range s.auths {
+	for _, a := range s.authorizations {
 		if a.component == component {
 			out = append(out, a)
 		}
@@ -68,9 +79,9 @@ func (s *Sim) sweep(now time.Time) {
 	}
 	s.lastSweep = now
 	const keep = 7 * 24 * time.Hour
-	for k, v := range s.preAuth {
+	for k, v := range s.preAuthCodes {
 		if now.Sub(v.expires) > keep {
-			delete(s.preAuth, k)
+			delete(s.preAuthCodes, k)
 		}
 	}
 	for k, v := range s.authCodes {

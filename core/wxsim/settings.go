@@ -210,7 +210,8 @@ func (s Settings) withDefaults() Settings {
 	return s
 }
 
-var quotaLimits = 1_000_000_000
+// maxDailyQuota bounds settings.daily_quota.
+const maxDailyQuota = 1_000_000_000
 
 func (s Settings) validate() error {
 	durs := []struct {
@@ -249,8 +250,8 @@ func (s Settings) validate() error {
 		if _, ok := known[name]; !ok {
 			return fmt.Errorf("settings.daily_quota.%s: unknown API (known: %s)", name, strings.Join(sortedKeys(known), ", "))
 		}
-		if n < 1 || n > quotaLimits {
-			return fmt.Errorf("settings.daily_quota.%s: must be between 1 and %d, got %d", name, quotaLimits, n)
+		if n < 1 || n > maxDailyQuota {
+			return fmt.Errorf("settings.daily_quota.%s: must be between 1 and %d, got %d", name, maxDailyQuota, n)
 		}
 	}
 	return nil

@@ -58,37 +58,38 @@ var (
 // Sim is a running simulated WeChat. Create it with New, serve Handler, run Run for the
 // scheduled ticket pushes and Close it when done. All methods are safe for concurrent use.
 type Sim struct {
-	clock    *vclock
-	gen      *gen
-	log      *slog.Logger
-	hc       *http.Client
-	settings Settings
-	accounts map[string]Account
-	accOrder []string
+	clock        *vclock
+	gen          *gen
+	log          *slog.Logger
+	httpClient   *http.Client
+	settings     Settings
+	accounts     map[string]Account
+	accountOrder []string
 
+	// bgCtx ends with Close; bg counts the background pushes Close waits for.
 	bgCtx    context.Context
 	bgCancel context.CancelFunc
 	bg       sync.WaitGroup
-	wake     chan struct{}
+	wake     chan struct{} // wakes Run's scheduler (Advance, a new event URL)
 
-	mu        sync.Mutex
-	closed    bool
-	running   bool
-	platforms map[string]*platformState
-	platOrder []string
-	tokens    map[string]*tokenRec
-	preAuth   map[string]*preAuthRec
-	authCodes map[string]*authCodeRec
-	grants    map[string]*grantRec
-	auths     map[string]*authorization // key authKey(component, authorizer)
-	quotas    map[string]*quotaCounter  // key appid + "|" + api name
-	clears    map[string]*quotaCounter  // key appid; day holds the month
-	rids      map[string]*ridRec
-	ridQueue  []string
-	faults    []Faults
-	frand     *rand.Rand
-	stats     counters
-	lastSweep time.Time
+	mu             sync.Mutex // guards everything below
+	closed         bool
+	running        bool
+	platforms      map[string]*platformState
+	platformOrder  []string
+	tokens         map[string]*tokenRec
+	preAuthCodes   map[string]*preAuthRec
+	authCodes      map[string]*authCodeRec
+	grants         map[string]*grantRec
+	authorizations map[string]*authorization // key authKey(component, authorizer)
+	quotas         map[string]*quotaCounter  // key appid + "|" + api name
+	quotaClears    map[string]*quotaCounter  // key appid; the period is a month
+	rids           map[string]*ridRec        // error answers by rid, for openapi/rid/get
+	ridQueue       []string                  // rids oldest first, for pruning
+	faults         []Faults
+	faultRand      *rand.Rand // draws faults; seeded from Options.Random for reproducible runs
+	stats          counters
+	lastSweep      time.Time
 }
 
 // withDefaults fills in the zero options and rejects a negative speed.
@@ -123,34 +124,34 @@ func New(w World, opts Options) (*Sim, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &gen{rnd: &lockedReader{r: opts.Random}}
+	g := &gen{rnd: &lockedReader{src: opts.Random}}
 	g.prefix = fmt.Sprintf("%02d", 10+int(g.bytes(1)[0])%90)
 	s := &Sim{
-		clock:     newVClock(opts.Clock, opts.Speed),
-		gen:       g,
-		log:       opts.Logger,
-		hc:        opts.HTTPClient,
-		settings:  w.Settings.withDefaults(),
-		accounts:  map[string]Account{},
-		wake:      make(chan struct{}, 1),
-		platforms: map[string]*platformState{},
-		tokens:    map[string]*tokenRec{},
-		preAuth:   map[string]*preAuthRec{},
-		authCodes: map[string]*authCodeRec{},
-		grants:    map[string]*grantRec{},
-		auths:     map[string]*authorization{},
-		quotas:    map[string]*quotaCounter{},
-		clears:    map[string]*quotaCounter{},
-		rids:      map[string]*ridRec{},
-		frand:     g.seededRand(),
-		stats:     newCounters(),
+		clock:          newVClock(opts.Clock, opts.Speed),
+		gen:            g,
+		log:            opts.Logger,
+		httpClient:     opts.HTTPClient,
+		settings:       w.Settings.withDefaults(),
+		accounts:       map[string]Account{},
+		wake:           make(chan struct{}, 1),
+		platforms:      map[string]*platformState{},
+		tokens:         map[string]*tokenRec{},
+		preAuthCodes:   map[string]*preAuthRec{},
+		authCodes:      map[string]*authCodeRec{},
+		grants:         map[string]*grantRec{},
+		authorizations: map[string]*authorization{},
+		quotas:         map[string]*quotaCounter{},
+		quotaClears:    map[string]*quotaCounter{},
+		rids:           map[string]*ridRec{},
+		faultRand:      g.seededRand(),
+		stats:          newCounters(),
 	}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	now := s.clock.Now()
 	s.lastSweep = now
 	for _, a := range w.Accounts {
 		s.accounts[a.AppID] = a
-		s.accOrder = append(s.accOrder, a.AppID)
+		s.accountOrder = append(s.accountOrder, a.AppID)
 	}
 	for _, p := range w.Platforms {
 		ps, err := newPlatformState(p)
@@ -159,7 +160,7 @@ func New(w World, opts Options) (*Sim, error) {
 		}
 		s.newTicket(ps, now)
 		s.platforms[p.ComponentAppID] = ps
-		s.platOrder = append(s.platOrder, p.ComponentAppID)
+		s.platformOrder = append(s.platformOrder, p.ComponentAppID)
 	}
 	return s, nil
 }
@@ -231,12 +232,12 @@ func (s *Sim) World() World {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w := World{Settings: s.settings}
-	for _, id := range s.platOrder {
-		p := s.platforms[id].p
+	for _, id := range s.platformOrder {
+		p := s.platforms[id].platform
 		p.IPWhitelist = append([]string{}, p.IPWhitelist...)
 		w.Platforms = append(w.Platforms, p)
 	}
-	for _, id := range s.accOrder {
+	for _, id := range s.accountOrder {
 		w.Accounts = append(w.Accounts, s.accounts[id])
 	}
 	return w
