@@ -49,6 +49,8 @@ const (
 	pathClearQuota   = "/cgi-bin/clear_quota"
 )
 
+// endpoints is the table of API paths. It is a method so that the handlers can be method
+// values; it reads nothing from s, and defaultQuotas calls it on a nil *Sim.
 func (s *Sim) endpoints() []*endpoint {
 	eps := []*endpoint{
 		{path: wxapi.PathComponentToken, quota: true, defaultQuota: tokenAPIQuota, handle: (*Sim).apiComponentToken},
@@ -78,6 +80,7 @@ func (s *Sim) endpoints() []*endpoint {
 	return eps
 }
 
+// maxRequestBody bounds what one API call may send; every real request body is tiny.
 const maxRequestBody = 1 << 20
 
 // serveAPI runs one API call: faults first, then the handler under the lock, then the answer.
@@ -148,6 +151,7 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 	writeJSON(w, out)
 }
 
+// marshalCompact renders v as compact JSON without HTML escaping (< stays <, not \u003c).
 func marshalCompact(v any) []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -92,6 +92,8 @@ func (s *Sim) apiGetAuthorizerList(c *call) (any, *apiErr) {
 	return out, nil
 }
 
+// accountBasicInfo is the full answer of getaccountbasicinfo; wxapi.AccountBasicInfo is an
+// abridged client view, and the simulator answers with every field.
 type accountBasicInfo struct {
 	ErrCode        int    `json:"errcode"`
 	ErrMsg         string `json:"errmsg"`

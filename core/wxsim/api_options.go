@@ -23,6 +23,7 @@ func optionReadOnly(acc Account, name string) bool {
 	return acc.IsMiniProgram() && (name == "location_report" || name == "voice_recognize")
 }
 
+// getOption reads an option of the authorization: 61012 for an unknown name.
 func (s *Sim) getOption(a *authorization, name string) (string, *apiErr) {
 	if _, ok := optionValues[name]; !ok {
 		return "", errc(61012)
@@ -30,6 +31,8 @@ func (s *Sim) getOption(a *authorization, name string) (string, *apiErr) {
 	return a.options[name], nil
 }
 
+// setOption changes an option: 61012 for an unknown name, 61025 for a read-only one, 61013
+// for a value the name does not accept.
 func (s *Sim) setOption(a *authorization, name, value string) *apiErr {
 	allowed, ok := optionValues[name]
 	if !ok {

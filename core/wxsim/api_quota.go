@@ -150,6 +150,7 @@ func (s *Sim) apiClearQuotaV2(c *call) (any, *apiErr) {
 	return okBody, nil
 }
 
+// quotaResp is the answer of openapi/quota/get.
 type quotaResp struct {
 	ErrCode int    `json:"errcode"`
 	ErrMsg  string `json:"errmsg"`

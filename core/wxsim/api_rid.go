@@ -10,6 +10,7 @@ import (
 	"wxauth/core/wxapi"
 )
 
+// ridRec is what openapi/rid/get tells about an error answer.
 type ridRec struct {
 	owner        string
 	invokeTime   time.Time
@@ -20,6 +21,8 @@ type ridRec struct {
 	clientIP     string
 }
 
+// Rids are kept 7 days, as WeChat keeps them, and at most maxRids at a time so that a client
+// stuck in an error loop cannot grow the simulator without bound.
 const (
 	ridRetention = 7 * 24 * time.Hour
 	maxRids      = 100_000
@@ -50,6 +53,7 @@ func (s *Sim) errorResponse(c *call, e *apiErr, start time.Time) []byte {
 	return out
 }
 
+// pruneRids forgets rids, oldest first, that are past their retention or beyond maxRids.
 func (s *Sim) pruneRids(now time.Time) {
 	drop := 0
 	for drop < len(s.ridQueue) {
@@ -85,6 +89,8 @@ var secretKeys = map[string]bool{
 	"component_verify_ticket": true, "authorizer_refresh_token": true, "authorization_code": true,
 }
 
+// maskBody renders a request body for rid/get with its secrets masked; a body that is not a
+// JSON object is shown as text, clipped.
 func maskBody(body []byte) string {
 	var m map[string]any
 	if err := json.Unmarshal(body, &m); err != nil {
@@ -98,6 +104,7 @@ func maskBody(body []byte) string {
 	return string(marshalCompact(m))
 }
 
+// ridResp is the answer of openapi/rid/get.
 type ridResp struct {
 	ErrCode int    `json:"errcode"`
 	ErrMsg  string `json:"errmsg"`

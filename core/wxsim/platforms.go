@@ -58,6 +58,7 @@ func (s *Sim) SetIPWhitelist(componentAppID string, list []string) error {
 	return s.updatePlatform(componentAppID, nil, nil, list)
 }
 
+// updatePlatform changes what is not nil: it validates everything before it changes anything.
 func (s *Sim) updatePlatform(componentAppID string, eventURL, authDomain *string, whitelist []string) error {
 	if eventURL != nil {
 		if err := validateEventURL(*eventURL); err != nil {

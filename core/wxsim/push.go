@@ -27,6 +27,7 @@ type PushRecord struct {
 	Error           string    `json:"error,omitempty"`
 }
 
+// recentPushes is how many PushRecords Stats keeps.
 const recentPushes = 20
 
 // PushTicket pushes the platform's ticket now and waits for the receiver's answer. rotate
@@ -37,6 +38,7 @@ func (s *Sim) PushTicket(ctx context.Context, componentAppID string, rotate bool
 	return s.pushTicket(ctx, s.defaultPlatform(componentAppID), rotate)
 }
 
+// pushTicket is PushTicket once the component appid is resolved.
 func (s *Sim) pushTicket(ctx context.Context, componentAppID string, rotate bool) error {
 	s.mu.Lock()
 	ps, ok := s.platforms[componentAppID]
@@ -131,6 +133,7 @@ func (s *Sim) deliver(ctx context.Context, componentAppID string, msg wxapi.Push
 	return nil
 }
 
+// post sends one push and checks the answer; the error says what the receiver did wrong.
 func (s *Sim) post(ctx context.Context, eventURL string, crypter *wxcrypt.Crypter, msg wxapi.PushMessage, timeout time.Duration) error {
 	ts := strconv.FormatInt(msg.CreateTime, 10)
 	push, err := crypter.SealPush(s.gen.rnd, msg.XML(), ts, s.gen.nonce())

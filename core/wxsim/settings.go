@@ -213,6 +213,7 @@ func (s Settings) withDefaults() Settings {
 // maxDailyQuota bounds settings.daily_quota.
 const maxDailyQuota = 1_000_000_000
 
+// validate checks the ranges; zero values are left for withDefaults.
 func (s Settings) validate() error {
 	durs := []struct {
 		name string
