@@ -95,8 +95,8 @@ func (s *Sim) approve(req AuthorizeRequest, allowed map[string]bool, now time.Ti
 		return AuthorizeResult{}, nil, fmt.Errorf("%w: %q", ErrUnknownPlatform, req.ComponentAppID)
 	}
 	code := s.normalizeCode(req.PreAuthCode, preAuthCodePrefix)
-	pa, ok := s.preAuth[code]
-	if !ok || pa.component != ps.p.ComponentAppID || pa.used || !now.Before(pa.expires) {
+	pa, ok := s.preAuthCodes[code]
+	if !ok || pa.component != ps.platform.ComponentAppID || pa.used || !now.Before(pa.expires) {
 		return AuthorizeResult{}, nil, ErrPreAuthCode
 	}
 	acc, ok := s.accounts[req.AuthorizerAppID]
@@ -108,44 +108,10 @@ func (s *Sim) approve(req AuthorizeRequest, allowed map[string]bool, now time.Ti
 	}
 	pa.used = true
 
-	ids := defaultOfficialAccountFuncs
-	if acc.IsMiniProgram() {
-		ids = defaultMiniProgramFuncs
-	}
-	if len(req.CategoryIDs) > 0 && *s.settings.HonorCategoryIDs {
-		ids = req.CategoryIDs
-	}
-	ids = slices.Clone(ids)
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-
-	key := authKey(ps.p.ComponentAppID, acc.AppID)
-	a, existed := s.auths[key]
-	infoType := wxapi.InfoTypeAuthorized
-	if existed {
-		// A new authorization of the same account changes the refresh token; the old one
-		// keeps working for the grace period (reference §7), then 61023.
-		if !slices.Equal(a.funcIDs, ids) {
-			infoType = wxapi.InfoTypeUpdateAuthorized
-		} else {
-			infoType = "" // updateauthorized is not sent when no permission set changed
-		}
-		a.oldRefresh, a.oldUntil = a.refresh, now.Add(s.settings.RefreshTokenGrace.D())
-		a.refresh = s.gen.refreshToken()
-		a.funcIDs = ids
-		a.authTime = now
-		s.stats.reauthorizations++
-	} else {
-		a = &authorization{
-			component: ps.p.ComponentAppID, appid: acc.AppID, funcIDs: ids, authTime: now,
-			refresh: s.gen.refreshToken(), options: defaultOptions(acc),
-		}
-		s.auths[key] = a
-		s.stats.authorizations++
-	}
+	infoType := s.storeAuthorization(ps.platform.ComponentAppID, acc, s.grantedFuncIDs(acc, req.CategoryIDs), now)
 	authCode := s.gen.authCode()
 	ttl := s.settings.AuthCodeTTL.D()
-	s.authCodes[authCode] = &authCodeRec{component: ps.p.ComponentAppID, authorizer: acc.AppID, expires: now.Add(ttl)}
+	s.authCodes[authCode] = &authCodeRec{component: ps.platform.ComponentAppID, authorizer: acc.AppID, expires: now.Add(ttl)}
 	s.stats.authCodes++
 
 	res := AuthorizeResult{AuthCode: authCode, ExpiresIn: seconds(ttl), AuthorizerAppID: acc.AppID, Push: infoType}
@@ -155,7 +121,7 @@ func (s *Sim) approve(req AuthorizeRequest, allowed map[string]bool, now time.Ti
 	var msg *wxapi.PushMessage
 	if infoType != "" {
 		msg = &wxapi.PushMessage{
-			AppID:                        ps.p.ComponentAppID,
+			AppID:                        ps.platform.ComponentAppID,
 			CreateTime:                   now.Unix(),
 			InfoType:                     infoType,
 			AuthorizerAppID:              acc.AppID,
@@ -165,6 +131,48 @@ func (s *Sim) approve(req AuthorizeRequest, allowed map[string]bool, now time.Ti
 		}
 	}
 	return res, msg, nil
+}
+
+// grantedFuncIDs are the permission sets an approval grants: those asked for in
+// category_id_list (when honoured), else the account kind's default sets; sorted, no repeats.
+func (s *Sim) grantedFuncIDs(acc Account, categoryIDs []int) []int {
+	ids := defaultOfficialAccountFuncs
+	if acc.IsMiniProgram() {
+		ids = defaultMiniProgramFuncs
+	}
+	if len(categoryIDs) > 0 && *s.settings.HonorCategoryIDs {
+		ids = categoryIDs
+	}
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// storeAuthorization records that acc authorized the platform with the permission sets ids,
+// and returns the InfoType of the push due ("" for none).
+func (s *Sim) storeAuthorization(component string, acc Account, ids []int, now time.Time) string {
+	key := authKey(component, acc.AppID)
+	a, existed := s.authorizations[key]
+	if !existed {
+		s.authorizations[key] = &authorization{
+			component: component, appid: acc.AppID, funcIDs: ids, authTime: now,
+			refreshToken: s.gen.refreshToken(), options: defaultOptions(acc),
+		}
+		s.stats.authorizations++
+		return wxapi.InfoTypeAuthorized
+	}
+	infoType := wxapi.InfoTypeUpdateAuthorized
+	if slices.Equal(a.funcIDs, ids) {
+		infoType = "" // updateauthorized is not sent when no permission set changed
+	}
+	// A new authorization of the same account changes the refresh token; the old one
+	// keeps working for the grace period (reference §7), then 61023.
+	a.oldRefreshToken, a.oldRefreshUntil = a.refreshToken, now.Add(s.settings.RefreshTokenGrace.D())
+	a.refreshToken = s.gen.refreshToken()
+	a.funcIDs = ids
+	a.authTime = now
+	s.stats.reauthorizations++
+	return infoType
 }
 
 // Unauthorize revokes an authorization as the merchant would in WeChat: its tokens and refresh
@@ -180,14 +188,14 @@ func (s *Sim) Unauthorize(ctx context.Context, componentAppID, authorizerAppID s
 		return fmt.Errorf("%w: %q", ErrUnknownPlatform, componentAppID)
 	}
 	key := authKey(componentAppID, authorizerAppID)
-	a, ok := s.auths[key]
+	a, ok := s.authorizations[key]
 	if !ok {
 		s.mu.Unlock()
 		return fmt.Errorf("%w: %s has not authorized %s", ErrNotAuthorized, authorizerAppID, componentAppID)
 	}
 	now := s.clock.Now()
 	s.revokeAuthorizerTokens(a)
-	delete(s.auths, key)
+	delete(s.authorizations, key)
 	s.stats.revocations++
 	s.mu.Unlock()
 	s.pushEventAsync(componentAppID, wxapi.PushMessage{

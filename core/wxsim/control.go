@@ -13,63 +13,6 @@ import (
 	"wxauth/core/wxapi"
 )
 
-// Handler serves the whole WeChat side on one base URL: the component API, the authorization
-// pages and the /sim/ control API.
-func (s *Sim) Handler() http.Handler {
-	eps := map[string]*endpoint{}
-	for _, ep := range s.endpoints() {
-		eps[ep.path] = ep
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := r.URL.Path
-		if ep, ok := eps[p]; ok {
-			s.serveAPI(w, r, ep)
-			return
-		}
-		switch {
-		case p == wxapi.PathComponentLoginPage:
-			s.servePage(w, r, "componentloginpage", false)
-		case p == wxapi.PathBindComponent:
-			s.servePage(w, r, "wxaopen/safe/bindcomponent", true)
-		case p == wxapi.PathBindComponentLegacy:
-			s.servePage(w, r, "safe/bindcomponent", true)
-		case p == ConfirmPath:
-			s.serveConfirm(w, r)
-		case p == "/sim" || strings.HasPrefix(p, "/sim/"):
-			s.serveControl(w, r)
-		default:
-			http.NotFound(w, r)
-		}
-	})
-}
-
-// TokenInfo is what GET /sim/check-token says about a token.
-type TokenInfo struct {
-	Valid bool   `json:"valid"`
-	Kind  string `json:"kind,omitempty"` // "component" or "authorizer"
-	AppID string `json:"appid,omitempty"`
-	// ComponentAppID is the platform an authorizer token was issued through.
-	ComponentAppID string `json:"component_appid,omitempty"`
-	ExpiresIn      int    `json:"expires_in"` // seconds it still works (0 when invalid)
-	// ErrCode is what an API call with the token would answer (40001, 42001, …) when invalid.
-	ErrCode int `json:"errcode,omitempty"`
-}
-
-// CheckToken says whether a component or authorizer access token works now.
-func (s *Sim) CheckToken(tok string) TokenInfo {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, code, left := s.tokenStatus(tok, s.clock.Now())
-	if code != 0 {
-		return TokenInfo{ErrCode: code}
-	}
-	info := TokenInfo{Valid: true, Kind: rec.kind.String(), AppID: rec.component, ExpiresIn: seconds(left)}
-	if rec.kind == kindAuthorizer {
-		info.AppID, info.ComponentAppID = rec.authorizer, rec.component
-	}
-	return info
-}
-
 // controlError maps the Go API's errors to HTTP statuses.
 func controlError(w http.ResponseWriter, err error) {
 	status := http.StatusInternalServerError
@@ -114,7 +57,7 @@ func readControl(r *http.Request, v any) error {
 type controlRoute struct {
 	method string
 	help   string
-	h      func(w http.ResponseWriter, r *http.Request)
+	handle func(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Sim) controlRoutes() map[string][]controlRoute {
@@ -159,7 +102,7 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 	var allow []string
 	for _, rt := range rs {
 		if rt.method == r.Method {
-			rt.h(w, r)
+			rt.handle(w, r)
 			return
 		}
 		allow = append(allow, rt.method)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 )
@@ -32,14 +33,14 @@ var ridRe = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$`)
 // lockedReader serialises reads: Options.Random may be a deterministic reader that is not
 // safe for concurrent use.
 type lockedReader struct {
-	mu sync.Mutex
-	r  io.Reader
+	mu  sync.Mutex
+	src io.Reader
 }
 
 func (l *lockedReader) Read(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return io.ReadFull(l.r, p)
+	return io.ReadFull(l.src, p)
 }
 
 // gen mints credentials and rids from the simulator's random source.
@@ -99,4 +100,16 @@ func (g *gen) seededRand() *rand.Rand {
 	var seed [32]byte
 	copy(seed[:], g.bytes(32))
 	return rand.New(rand.NewChaCha8(seed))
+}
+
+// normalizeCode gives a code sent without its prefix ("…@@@") its prefix back, when
+// Settings.AcceptBareCodes allows it, so that it can be looked up.
+func (s *Sim) normalizeCode(code, prefix string) string {
+	if code == "" || strings.HasPrefix(code, prefix) || !*s.settings.AcceptBareCodes {
+		return code
+	}
+	if strings.Contains(code, "@@@") {
+		return code
+	}
+	return prefix + code
 }

@@ -143,21 +143,21 @@ func (s *Sim) drawFault(path string) faultDraw {
 	if rule == nil {
 		return d
 	}
-	if rule.Latency > 0 && (rule.LatencyRate == 0 || s.frand.Float64() < rule.LatencyRate) {
+	if rule.Latency > 0 && (rule.LatencyRate == 0 || s.faultRand.Float64() < rule.LatencyRate) {
 		d.latency = rule.Latency.D()
 	}
 	switch {
-	case rule.DropRate > 0 && s.frand.Float64() < rule.DropRate:
+	case rule.DropRate > 0 && s.faultRand.Float64() < rule.DropRate:
 		d.drop = true
-	case rule.HTTPRate > 0 && s.frand.Float64() < rule.HTTPRate:
+	case rule.HTTPRate > 0 && s.faultRand.Float64() < rule.HTTPRate:
 		d.httpStatus = rule.httpStatus()
-	case rule.errorRate() > 0 && s.frand.Float64() < rule.errorRate():
+	case rule.errorRate() > 0 && s.faultRand.Float64() < rule.errorRate():
 		if rule.HTTPStatus != 0 && rule.HTTPRate == 0 {
 			d.httpStatus = rule.HTTPStatus
 		} else if d.errcode = rule.ErrCode; d.errcode == 0 {
 			d.errcode = -1
 		}
-	case rule.MalformedRate > 0 && s.frand.Float64() < rule.MalformedRate:
+	case rule.MalformedRate > 0 && s.faultRand.Float64() < rule.MalformedRate:
 		d.malformed = true
 	}
 	if d.drop || d.errcode != 0 || d.httpStatus != 0 || d.malformed || d.latency > 0 {

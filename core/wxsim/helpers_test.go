@@ -267,3 +267,15 @@ func queryOf(t *testing.T, raw string) url.Values {
 	}
 	return u.Query()
 }
+
+// waitFor polls cond (background pushes finish asynchronously).
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached within 10 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

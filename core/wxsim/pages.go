@@ -173,19 +173,14 @@ func (s *Sim) servePage(w http.ResponseWriter, r *http.Request, name string, mob
 	}
 	redirect := q.Get("redirect_uri")
 	if *s.settings.StrictReferer {
-		ref := refererHost(r.Referer())
-		redirectHost := ""
-		if u, err := url.Parse(redirect); err == nil {
-			redirectHost = u.Host
-		}
-		if !domainMatches(ref, ps.p.AuthDomain) || !domainMatches(redirectHost, ps.p.AuthDomain) {
+		if ref, ok := domainsMatch(r.Referer(), redirect, ps.platform.AuthDomain); !ok {
 			errorPage(w, DomainErrorText(ref))
 			return
 		}
 	}
 	code := s.normalizeCode(q.Get("pre_auth_code"), preAuthCodePrefix)
-	pa, ok := s.preAuth[code]
-	if !ok || pa.component != ps.p.ComponentAppID || pa.used || !now.Before(pa.expires) {
+	pa, ok := s.preAuthCodes[code]
+	if !ok || pa.component != ps.platform.ComponentAppID || pa.used || !now.Before(pa.expires) {
 		errorPage(w, textBadPreAuth)
 		return
 	}
@@ -193,57 +188,96 @@ func (s *Sim) servePage(w http.ResponseWriter, r *http.Request, name string, mob
 		errorPage(w, textBadRedirect)
 		return
 	}
-	authType := 0
-	if v := q.Get("auth_type"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 8 || n == 7 {
-			errorPage(w, textBadAuthType)
-			return
-		}
-		authType = n
+	authType, ok := parseAuthType(q.Get("auth_type"))
+	if !ok {
+		errorPage(w, textBadAuthType)
+		return
 	}
 	cats, ok := parseCategories(q.Get("category_id_list"))
 	if !ok {
 		errorPage(w, textBadCategory)
 		return
 	}
-	var accounts []pageAccount
-	if biz := q.Get("biz_appid"); biz != "" {
-		// biz_appid wins over auth_type (reference §2.2).
-		acc, ok := s.accounts[biz]
-		if !ok {
-			errorPage(w, textBadBizAppID)
-			return
-		}
-		accounts = append(accounts, labelled(acc))
-	} else {
-		for _, id := range s.accOrder {
-			acc := s.accounts[id]
-			if kindAllowed(authType, acc) {
-				accounts = append(accounts, labelled(acc))
-			}
-		}
+	accounts, ok := s.pageAccounts(q.Get("biz_appid"), authType)
+	if !ok {
+		errorPage(w, textBadBizAppID)
+		return
 	}
-	grant := s.gen.opaque()
-	allowed := map[string]bool{}
-	for _, a := range accounts {
-		allowed[a.AppID] = true
-	}
-	s.grants[grant] = &grantRec{
-		component: ps.p.ComponentAppID, preAuthCode: code, redirectURI: redirect,
-		categoryIDs: cats, allowed: allowed, expires: pa.expires,
-	}
-	catText := "全部已全网发布的权限集"
-	if len(cats) > 0 && *s.settings.HonorCategoryIDs {
-		parts := make([]string, len(cats))
-		for i, c := range cats {
-			parts[i] = strconv.Itoa(c)
-		}
-		catText = strings.Join(parts, "|")
-	}
+	grant := s.newGrant(&grantRec{
+		component: ps.platform.ComponentAppID, preAuthCode: code, redirectURI: redirect,
+		categoryIDs: cats, expires: pa.expires,
+	}, accounts)
 	renderPage(w, pageData{
-		Mobile: mobile, ComponentAppID: ps.p.ComponentAppID, Categories: catText, Grant: grant, Accounts: accounts,
+		Mobile: mobile, ComponentAppID: ps.platform.ComponentAppID, Categories: s.categoriesText(cats), Grant: grant, Accounts: accounts,
 	})
+}
+
+// domainsMatch applies the Referer check: both the Referer host and the redirect_uri host must
+// be the registered domain. It returns the Referer host for the error text.
+func domainsMatch(referer, redirect, authDomain string) (string, bool) {
+	ref := refererHost(referer)
+	redirectHost := ""
+	if u, err := url.Parse(redirect); err == nil {
+		redirectHost = u.Host
+	}
+	return ref, domainMatches(ref, authDomain) && domainMatches(redirectHost, authDomain)
+}
+
+// parseAuthType reads auth_type: absent is 0; 7 is not a value WeChat defines.
+func parseAuthType(v string) (int, bool) {
+	if v == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 8 || n == 7 {
+		return 0, false
+	}
+	return n, true
+}
+
+// pageAccounts lists the accounts the page offers: the one biz_appid names (false when it is
+// unknown), which wins over auth_type (reference §2.2), or every account of the kinds
+// auth_type allows.
+func (s *Sim) pageAccounts(bizAppID string, authType int) ([]pageAccount, bool) {
+	var accounts []pageAccount
+	if bizAppID != "" {
+		acc, ok := s.accounts[bizAppID]
+		if !ok {
+			return nil, false
+		}
+		return append(accounts, labelled(acc)), true
+	}
+	for _, id := range s.accountOrder {
+		acc := s.accounts[id]
+		if kindAllowed(authType, acc) {
+			accounts = append(accounts, labelled(acc))
+		}
+	}
+	return accounts, true
+}
+
+// newGrant remembers what the page was opened with, restricted to the accounts it offers, so
+// that the confirmation cannot widen it; it returns the opaque id the form posts back.
+func (s *Sim) newGrant(g *grantRec, offered []pageAccount) string {
+	id := s.gen.opaque()
+	g.allowed = map[string]bool{}
+	for _, a := range offered {
+		g.allowed[a.AppID] = true
+	}
+	s.grants[id] = g
+	return id
+}
+
+// categoriesText shows the permission sets asked for, as the page lists them.
+func (s *Sim) categoriesText(cats []int) string {
+	if len(cats) == 0 || !*s.settings.HonorCategoryIDs {
+		return "全部已全网发布的权限集"
+	}
+	parts := make([]string, len(cats))
+	for i, c := range cats {
+		parts[i] = strconv.Itoa(c)
+	}
+	return strings.Join(parts, "|")
 }
 
 // kindAllowed applies auth_type: 1 official accounts, 2 mini programs, 3/6/0 both; 4, 5 and 8

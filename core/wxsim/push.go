@@ -27,6 +27,7 @@ type PushRecord struct {
 	Error           string    `json:"error,omitempty"`
 }
 
+// recentPushes is how many PushRecords Stats keeps.
 const recentPushes = 20
 
 // PushTicket pushes the platform's ticket now and waits for the receiver's answer. rotate
@@ -37,6 +38,7 @@ func (s *Sim) PushTicket(ctx context.Context, componentAppID string, rotate bool
 	return s.pushTicket(ctx, s.defaultPlatform(componentAppID), rotate)
 }
 
+// pushTicket is PushTicket once the component appid is resolved.
 func (s *Sim) pushTicket(ctx context.Context, componentAppID string, rotate bool) error {
 	s.mu.Lock()
 	ps, ok := s.platforms[componentAppID]
@@ -44,7 +46,7 @@ func (s *Sim) pushTicket(ctx context.Context, componentAppID string, rotate bool
 		s.mu.Unlock()
 		return fmt.Errorf("%w: %q", ErrUnknownPlatform, componentAppID)
 	}
-	if ps.p.EventURL == "" {
+	if ps.platform.EventURL == "" {
 		s.stats.pushesSkipped++
 		s.mu.Unlock()
 		return fmt.Errorf("%s: %w", componentAppID, ErrNoEventURL)
@@ -98,7 +100,7 @@ func (s *Sim) pushEventAsync(componentAppID string, msg wxapi.PushMessage) {
 func (s *Sim) deliver(ctx context.Context, componentAppID string, msg wxapi.PushMessage) error {
 	s.mu.Lock()
 	ps := s.platforms[componentAppID]
-	eventURL, crypter := ps.p.EventURL, ps.crypter
+	eventURL, crypter := ps.platform.EventURL, ps.crypter
 	timeout := s.settings.PushTimeout.D()
 	if eventURL == "" {
 		s.stats.pushesSkipped++
@@ -131,6 +133,7 @@ func (s *Sim) deliver(ctx context.Context, componentAppID string, msg wxapi.Push
 	return nil
 }
 
+// post sends one push and checks the answer; the error says what the receiver did wrong.
 func (s *Sim) post(ctx context.Context, eventURL string, crypter *wxcrypt.Crypter, msg wxapi.PushMessage, timeout time.Duration) error {
 	ts := strconv.FormatInt(msg.CreateTime, 10)
 	push, err := crypter.SealPush(s.gen.rnd, msg.XML(), ts, s.gen.nonce())
@@ -151,7 +154,7 @@ func (s *Sim) post(ctx context.Context, eventURL string, crypter *wxcrypt.Crypte
 	// logged with. Receivers must not depend on them.
 	req.Header.Set("Content-Type", "text/xml")
 	req.Header.Set("User-Agent", "Mozilla/4.0")
-	resp, err := s.hc.Do(req)
+	resp, err := s.httpClient.Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("no answer within %v", timeout)
@@ -204,26 +207,8 @@ func (s *Sim) Run(ctx context.Context) error {
 		s.running = false
 		s.mu.Unlock()
 	}()
-	interval := s.settings.PushInterval.D()
 	for {
-		s.mu.Lock()
-		now := s.clock.Now()
-		var due []string
-		var next time.Time
-		for _, id := range s.platOrder {
-			ps := s.platforms[id]
-			if ps.p.EventURL == "" {
-				continue // pushed as soon as an event URL is set
-			}
-			if !now.Before(ps.nextPush) {
-				due = append(due, id)
-				ps.nextPush = now.Add(interval)
-			}
-			if next.IsZero() || ps.nextPush.Before(next) {
-				next = ps.nextPush
-			}
-		}
-		s.mu.Unlock()
+		now, due, next := s.duePushes()
 		for _, id := range due {
 			inflight.Add(1)
 			go func() {
@@ -231,27 +216,52 @@ func (s *Sim) Run(ctx context.Context) error {
 				_ = s.pushTicket(ctx, id, false)
 			}()
 		}
-
-		var timer *time.Timer
-		var fire <-chan time.Time
-		if !next.IsZero() {
-			// A frozen base clock only moves through Advance, which wakes us; the floor keeps
-			// a clock that never reaches `next` from spinning.
-			wait := min(max(s.clock.realWait(next.Sub(now)), 20*time.Millisecond), time.Hour)
-			timer = time.NewTimer(wait)
-			fire = timer.C
-		}
-		select {
-		case <-ctx.Done():
-			if timer != nil {
-				timer.Stop()
-			}
+		if !s.sleepUntil(ctx, now, next) {
 			return nil
-		case <-s.wake:
-		case <-fire:
-		}
-		if timer != nil {
-			timer.Stop()
 		}
 	}
+}
+
+// duePushes lists the platforms whose ticket push is due now, schedules their next one, and
+// says when the earliest next push is (zero when no platform has an event URL).
+func (s *Sim) duePushes() (now time.Time, due []string, next time.Time) {
+	interval := s.settings.PushInterval.D()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now = s.clock.Now()
+	for _, id := range s.platformOrder {
+		ps := s.platforms[id]
+		if ps.platform.EventURL == "" {
+			continue // pushed as soon as an event URL is set
+		}
+		if !now.Before(ps.nextPush) {
+			due = append(due, id)
+			ps.nextPush = now.Add(interval)
+		}
+		if next.IsZero() || ps.nextPush.Before(next) {
+			next = ps.nextPush
+		}
+	}
+	return now, due, next
+}
+
+// sleepUntil waits until the virtual time next (forever when it is zero), a wake-up from
+// Advance or a new event URL, or the end of ctx; it reports false for the last.
+func (s *Sim) sleepUntil(ctx context.Context, now, next time.Time) bool {
+	var fire <-chan time.Time
+	if !next.IsZero() {
+		// A frozen base clock only moves through Advance, which wakes us; the floor keeps
+		// a clock that never reaches `next` from spinning.
+		wait := min(max(s.clock.realWait(next.Sub(now)), 20*time.Millisecond), time.Hour)
+		timer := time.NewTimer(wait)
+		defer timer.Stop()
+		fire = timer.C
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-s.wake:
+	case <-fire:
+	}
+	return true
 }

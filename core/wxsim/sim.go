@@ -19,12 +19,11 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/netip"
-	"sort"
+	"strings"
 	"sync"
 	"time"
 
-	"wxauth/core/wxcrypt"
+	"wxauth/core/wxapi"
 )
 
 // Options configure a Sim. The zero value is usable.
@@ -59,137 +58,44 @@ var (
 // Sim is a running simulated WeChat. Create it with New, serve Handler, run Run for the
 // scheduled ticket pushes and Close it when done. All methods are safe for concurrent use.
 type Sim struct {
-	clock    *vclock
-	gen      *gen
-	log      *slog.Logger
-	hc       *http.Client
-	settings Settings
-	accounts map[string]Account
-	accOrder []string
+	clock        *vclock
+	gen          *gen
+	log          *slog.Logger
+	httpClient   *http.Client
+	settings     Settings
+	accounts     map[string]Account
+	accountOrder []string
 
+	// bgCtx ends with Close; bg counts the background pushes Close waits for.
 	bgCtx    context.Context
 	bgCancel context.CancelFunc
 	bg       sync.WaitGroup
-	wake     chan struct{}
+	wake     chan struct{} // wakes Run's scheduler (Advance, a new event URL)
 
-	mu        sync.Mutex
-	closed    bool
-	running   bool
-	platforms map[string]*platformState
-	platOrder []string
-	tokens    map[string]*tokenRec
-	preAuth   map[string]*preAuthRec
-	authCodes map[string]*authCodeRec
-	grants    map[string]*grantRec
-	auths     map[string]*authorization // key authKey(component, authorizer)
-	quotas    map[string]*quotaCounter  // key appid + "|" + api name
-	clears    map[string]*quotaCounter  // key appid; day holds the month
-	rids      map[string]*ridRec
-	ridQueue  []string
-	faults    []Faults
-	frand     *rand.Rand
-	stats     counters
-	lastSweep time.Time
+	mu             sync.Mutex // guards everything below
+	closed         bool
+	running        bool
+	platforms      map[string]*platformState
+	platformOrder  []string
+	tokens         map[string]*tokenRec
+	preAuthCodes   map[string]*preAuthRec
+	authCodes      map[string]*authCodeRec
+	grants         map[string]*grantRec
+	authorizations map[string]*authorization // key authKey(component, authorizer)
+	quotas         map[string]*quotaCounter  // key appid + "|" + api name
+	quotaClears    map[string]*quotaCounter  // key appid; the period is a month
+	rids           map[string]*ridRec        // error answers by rid, for openapi/rid/get
+	ridQueue       []string                  // rids oldest first, for pruning
+	faults         []Faults
+	faultRand      *rand.Rand // draws faults; seeded from Options.Random for reproducible runs
+	stats          counters
+	lastSweep      time.Time
 }
 
-type platformState struct {
-	p         Platform
-	whitelist []netip.Prefix
-	crypter   *wxcrypt.Crypter
-
-	ticket       string
-	ticketIssued time.Time
-	ticketPushes int                  // pushes of the current ticket so far
-	tickets      map[string]time.Time // every ticket issued → when
-	pushNormal   bool                 // the last ticket push was answered "success"
-	nextPush     time.Time
-
-	compCur, compPrev string // component tokens
-}
-
-type tokenKind int
-
-const (
-	kindComponent tokenKind = iota + 1
-	kindAuthorizer
-)
-
-func (k tokenKind) String() string {
-	if k == kindComponent {
-		return "component"
-	}
-	return "authorizer"
-}
-
-type tokenRec struct {
-	kind       tokenKind
-	component  string
-	authorizer string
-	expires    time.Time
-	supersede  time.Time // zero while the token is the latest
-	graceUntil time.Time
-}
-
-type preAuthRec struct {
-	component string
-	expires   time.Time
-	used      bool
-}
-
-type authCodeRec struct {
-	component  string
-	authorizer string
-	expires    time.Time
-	used       bool
-}
-
-type grantRec struct {
-	component   string
-	preAuthCode string
-	redirectURI string
-	categoryIDs []int
-	allowed     map[string]bool
-	expires     time.Time
-}
-
-type authorization struct {
-	component  string
-	appid      string
-	funcIDs    []int
-	authTime   time.Time
-	refresh    string
-	oldRefresh string
-	oldUntil   time.Time
-	exchanged  bool // api_query_auth was called since the last (re)authorization
-	tokCur     string
-	tokPrev    string
-	options    map[string]string
-}
-
-type quotaCounter struct {
-	period string
-	used   int
-}
-
-type ridRec struct {
-	owner        string
-	invokeTime   time.Time
-	costMs       int
-	requestURL   string
-	requestBody  string
-	responseBody string
-	clientIP     string
-}
-
-func authKey(component, authorizer string) string { return component + "/" + authorizer }
-
-// New builds a simulator serving w (validated, defaults filled in).
-func New(w World, opts Options) (*Sim, error) {
-	if err := w.Validate(); err != nil {
-		return nil, fmt.Errorf("invalid world: %w", err)
-	}
+// withDefaults fills in the zero options and rejects a negative speed.
+func (opts Options) withDefaults() (Options, error) {
 	if opts.Speed < 0 {
-		return nil, fmt.Errorf("speed must not be negative, got %v", opts.Speed)
+		return opts, fmt.Errorf("speed must not be negative, got %v", opts.Speed)
 	}
 	if opts.Speed == 0 {
 		opts.Speed = 1
@@ -206,51 +112,87 @@ func New(w World, opts Options) (*Sim, error) {
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{}
 	}
-	g := &gen{rnd: &lockedReader{r: opts.Random}}
+	return opts, nil
+}
+
+// New builds a simulator serving w (validated, defaults filled in).
+func New(w World, opts Options) (*Sim, error) {
+	if err := w.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid world: %w", err)
+	}
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	g := &gen{rnd: &lockedReader{src: opts.Random}}
 	g.prefix = fmt.Sprintf("%02d", 10+int(g.bytes(1)[0])%90)
 	s := &Sim{
-		clock:     newVClock(opts.Clock, opts.Speed),
-		gen:       g,
-		log:       opts.Logger,
-		hc:        opts.HTTPClient,
-		settings:  w.Settings.withDefaults(),
-		accounts:  map[string]Account{},
-		wake:      make(chan struct{}, 1),
-		platforms: map[string]*platformState{},
-		tokens:    map[string]*tokenRec{},
-		preAuth:   map[string]*preAuthRec{},
-		authCodes: map[string]*authCodeRec{},
-		grants:    map[string]*grantRec{},
-		auths:     map[string]*authorization{},
-		quotas:    map[string]*quotaCounter{},
-		clears:    map[string]*quotaCounter{},
-		rids:      map[string]*ridRec{},
-		frand:     g.seededRand(),
-		stats:     newCounters(),
+		clock:          newVClock(opts.Clock, opts.Speed),
+		gen:            g,
+		log:            opts.Logger,
+		httpClient:     opts.HTTPClient,
+		settings:       w.Settings.withDefaults(),
+		accounts:       map[string]Account{},
+		wake:           make(chan struct{}, 1),
+		platforms:      map[string]*platformState{},
+		tokens:         map[string]*tokenRec{},
+		preAuthCodes:   map[string]*preAuthRec{},
+		authCodes:      map[string]*authCodeRec{},
+		grants:         map[string]*grantRec{},
+		authorizations: map[string]*authorization{},
+		quotas:         map[string]*quotaCounter{},
+		quotaClears:    map[string]*quotaCounter{},
+		rids:           map[string]*ridRec{},
+		faultRand:      g.seededRand(),
+		stats:          newCounters(),
 	}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	now := s.clock.Now()
 	s.lastSweep = now
 	for _, a := range w.Accounts {
 		s.accounts[a.AppID] = a
-		s.accOrder = append(s.accOrder, a.AppID)
+		s.accountOrder = append(s.accountOrder, a.AppID)
 	}
 	for _, p := range w.Platforms {
-		c, err := wxcrypt.New(p.Token, p.EncodingAESKey, p.ComponentAppID)
+		ps, err := newPlatformState(p)
 		if err != nil {
-			return nil, fmt.Errorf("platform %s: %w", p.ComponentAppID, err)
-		}
-		ps := &platformState{p: p, crypter: c, tickets: map[string]time.Time{}}
-		ps.p.IPWhitelist = append([]string(nil), p.IPWhitelist...)
-		for _, e := range p.IPWhitelist {
-			pr, _ := parseIPEntry(e) // validated above
-			ps.whitelist = append(ps.whitelist, pr)
+			return nil, err
 		}
 		s.newTicket(ps, now)
 		s.platforms[p.ComponentAppID] = ps
-		s.platOrder = append(s.platOrder, p.ComponentAppID)
+		s.platformOrder = append(s.platformOrder, p.ComponentAppID)
 	}
 	return s, nil
+}
+
+// Handler serves the whole WeChat side on one base URL: the component API, the authorization
+// pages and the /sim/ control API.
+func (s *Sim) Handler() http.Handler {
+	eps := map[string]*endpoint{}
+	for _, ep := range s.endpoints() {
+		eps[ep.path] = ep
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if ep, ok := eps[p]; ok {
+			s.serveAPI(w, r, ep)
+			return
+		}
+		switch {
+		case p == wxapi.PathComponentLoginPage:
+			s.servePage(w, r, "componentloginpage", false)
+		case p == wxapi.PathBindComponent:
+			s.servePage(w, r, "wxaopen/safe/bindcomponent", true)
+		case p == wxapi.PathBindComponentLegacy:
+			s.servePage(w, r, "safe/bindcomponent", true)
+		case p == ConfirmPath:
+			s.serveConfirm(w, r)
+		case p == "/sim" || strings.HasPrefix(p, "/sim/"):
+			s.serveControl(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	})
 }
 
 // Close stops background pushes (authorization events, api_start_push_ticket) and waits for
@@ -290,170 +232,13 @@ func (s *Sim) World() World {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w := World{Settings: s.settings}
-	for _, id := range s.platOrder {
-		p := s.platforms[id].p
+	for _, id := range s.platformOrder {
+		p := s.platforms[id].platform
 		p.IPWhitelist = append([]string{}, p.IPWhitelist...)
 		w.Platforms = append(w.Platforms, p)
 	}
-	for _, id := range s.accOrder {
+	for _, id := range s.accountOrder {
 		w.Accounts = append(w.Accounts, s.accounts[id])
 	}
 	return w
-}
-
-// SetPlatformURLs sets where a platform's pushes go and its registered authorization domain
-// (the demo learns its listener port at run time). A new event URL gets a ticket push
-// promptly when Run is running.
-func (s *Sim) SetPlatformURLs(componentAppID, eventURL, authDomain string) error {
-	return s.updatePlatform(componentAppID, &eventURL, &authDomain, nil)
-}
-
-// SetIPWhitelist replaces a platform's IP whitelist (IPs or CIDR prefixes; empty allows all).
-func (s *Sim) SetIPWhitelist(componentAppID string, list []string) error {
-	if list == nil {
-		list = []string{}
-	}
-	return s.updatePlatform(componentAppID, nil, nil, list)
-}
-
-func (s *Sim) updatePlatform(componentAppID string, eventURL, authDomain *string, whitelist []string) error {
-	if eventURL != nil {
-		if err := validateEventURL(*eventURL); err != nil {
-			return fmt.Errorf("%w: event_url: %w", ErrBadRequest, err)
-		}
-	}
-	if authDomain != nil {
-		if err := validateAuthDomain(*authDomain); err != nil {
-			return fmt.Errorf("%w: auth_domain: %w", ErrBadRequest, err)
-		}
-	}
-	var prefixes []netip.Prefix
-	for i, e := range whitelist {
-		p, err := parseIPEntry(e)
-		if err != nil {
-			return fmt.Errorf("%w: ip_whitelist[%d]: %w", ErrBadRequest, i, err)
-		}
-		prefixes = append(prefixes, p)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ps, ok := s.platforms[componentAppID]
-	if !ok {
-		return fmt.Errorf("%w: %q", ErrUnknownPlatform, componentAppID)
-	}
-	if eventURL != nil {
-		if *eventURL != ps.p.EventURL && *eventURL != "" {
-			ps.nextPush = s.clock.Now() // WeChat starts pushing once the URL is set
-			defer s.poke()
-		}
-		ps.p.EventURL = *eventURL
-	}
-	if authDomain != nil {
-		ps.p.AuthDomain = *authDomain
-	}
-	if whitelist != nil {
-		ps.p.IPWhitelist = append([]string{}, whitelist...)
-		ps.whitelist = prefixes
-	}
-	return nil
-}
-
-// CurrentTicket is the platform's current component_verify_ticket ("" for an unknown
-// platform).
-func (s *Sim) CurrentTicket(componentAppID string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if ps, ok := s.platforms[componentAppID]; ok {
-		return ps.ticket
-	}
-	return ""
-}
-
-// newTicket rotates the platform's ticket. Older tickets stay valid until their own TTL ends.
-func (s *Sim) newTicket(ps *platformState, now time.Time) {
-	ps.ticket = s.gen.ticket()
-	ps.ticketIssued = now
-	ps.ticketPushes = 0
-	ps.tickets[ps.ticket] = now
-}
-
-// defaultPlatform resolves an empty component appid when the world has a single platform.
-func (s *Sim) defaultPlatform(componentAppID string) string {
-	if componentAppID == "" && len(s.platOrder) == 1 {
-		return s.platOrder[0]
-	}
-	return componentAppID
-}
-
-// sweep forgets what can no longer matter, at most once a virtual minute: codes and grants
-// long expired, tokens past their lifetime by a day, rids older than 7 days.
-func (s *Sim) sweep(now time.Time) {
-	if now.Sub(s.lastSweep) < time.Minute {
-		return
-	}
-	s.lastSweep = now
-	const keep = 7 * 24 * time.Hour
-	for k, v := range s.preAuth {
-		if now.Sub(v.expires) > keep {
-			delete(s.preAuth, k)
-		}
-	}
-	for k, v := range s.authCodes {
-		if now.Sub(v.expires) > keep {
-			delete(s.authCodes, k)
-		}
-	}
-	for k, v := range s.grants {
-		if now.After(v.expires) {
-			delete(s.grants, k)
-		}
-	}
-	for k, v := range s.tokens {
-		if now.Sub(v.expires) > keep {
-			delete(s.tokens, k)
-		}
-	}
-	for _, ps := range s.platforms {
-		for t, issued := range ps.tickets {
-			if t != ps.ticket && now.Sub(issued) > s.settings.TicketTTL.D()+keep {
-				delete(ps.tickets, t)
-			}
-		}
-	}
-	s.pruneRids(now)
-}
-
-const (
-	ridRetention = 7 * 24 * time.Hour
-	maxRids      = 100_000
-)
-
-func (s *Sim) pruneRids(now time.Time) {
-	drop := 0
-	for drop < len(s.ridQueue) {
-		r, ok := s.rids[s.ridQueue[drop]]
-		if ok && now.Sub(r.invokeTime) <= ridRetention && len(s.ridQueue)-drop <= maxRids {
-			break
-		}
-		delete(s.rids, s.ridQueue[drop])
-		drop++
-	}
-	s.ridQueue = s.ridQueue[drop:]
-}
-
-// sortedAuths lists a platform's authorizations by authorization time, then appid.
-func (s *Sim) sortedAuths(component string) []*authorization {
-	var out []*authorization
-	for _, a := range s.auths {
-		if a.component == component {
-			out = append(out, a)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].authTime.Equal(out[j].authTime) {
-			return out[i].authTime.Before(out[j].authTime)
-		}
-		return out[i].appid < out[j].appid
-	})
-	return out
 }

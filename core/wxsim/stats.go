@@ -89,7 +89,7 @@ func (s *Sim) Stats() Stats {
 		Authorizations:         c.authorizations,
 		Reauthorizations:       c.reauthorizations,
 		Revocations:            c.revocations,
-		ActiveAuthorizations:   len(s.auths),
+		ActiveAuthorizations:   len(s.authorizations),
 		PushesSent:             c.pushesSent,
 		PushesFailed:           c.pushesFailed,
 		PushesSkipped:          c.pushesSkipped,

@@ -1,0 +1,130 @@
+package wxsim_test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"wxauth/core/wxapi"
+	"wxauth/core/wxsim"
+)
+
+func TestUnauthorize(t *testing.T) {
+	e := newEnv(t, nil)
+	tok := e.componentToken()
+	mp := e.accountsOf(wxsim.KindMiniProgram)[0]
+	ai := e.exchange(tok, mp)
+	if err := e.sim.Unauthorize(e.ctx, e.p.ComponentAppID, mp); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.client.AuthorizerToken(e.ctx, tok, e.p.ComponentAppID, mp, ai.AuthorizerRefreshToken)
+	wantCode(t, err, 61003)
+	_, err = e.client.GetAuthorizerInfo(e.ctx, tok, e.p.ComponentAppID, mp)
+	wantCode(t, err, 61003)
+	_, err = e.client.GetAccountBasicInfo(e.ctx, ai.AuthorizerAccessToken)
+	wantCode(t, err, 40001)
+	if err := e.sim.Unauthorize(e.ctx, e.p.ComponentAppID, mp); err == nil {
+		t.Error("unauthorizing twice succeeded")
+	}
+	p := e.rc.nextOf(t, wxapi.InfoTypeUnauthorized)
+	if p.Msg.AuthorizerAppID != mp || p.Msg.AuthorizationCode != "" {
+		t.Errorf("unauthorized push = %+v", p.Msg)
+	}
+}
+
+func TestGetAuthorizerInfo(t *testing.T) {
+	e := newEnv(t, nil)
+	tok := e.componentToken()
+	mp := e.accountsOf(wxsim.KindMiniProgram)[0]
+	oa := e.accountsOf(wxsim.KindOfficialAccount)[0]
+	mpInfo := e.exchange(tok, mp)
+	e.exchange(tok, oa)
+
+	info, err := e.client.GetAuthorizerInfo(e.ctx, tok, e.p.ComponentAppID, mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := e.world.Accounts[0]
+	ai := info.AuthorizerInfo
+	if !ai.IsMiniProgram() || ai.NickName != acc.NickName || ai.UserName != acc.UserName || ai.PrincipalName != acc.PrincipalName {
+		t.Errorf("authorizer_info = %+v", ai)
+	}
+	if info.AuthorizationInfo.AuthorizerRefreshToken != mpInfo.AuthorizerRefreshToken || info.AuthorizationInfo.AuthorizerAccessToken != "" {
+		t.Errorf("authorization_info = %+v: refresh token yes, access token no", info.AuthorizationInfo)
+	}
+	oaInfo, err := e.client.GetAuthorizerInfo(e.ctx, tok, e.p.ComponentAppID, oa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if oaInfo.AuthorizerInfo.IsMiniProgram() || oaInfo.AuthorizerInfo.ServiceTypeInfo.ID != 2 {
+		t.Errorf("official account info = %+v", oaInfo.AuthorizerInfo)
+	}
+	// The real endpoint escapes slashes.
+	_, _, raw := e.post(wxapi.PathGetAuthorizerInfo, "component_access_token="+tok,
+		`{"component_appid":"`+e.p.ComponentAppID+`","authorizer_appid":"`+mp+`"}`)
+	if !strings.Contains(raw, `"head_img":"http:\/\/wx.qlogo.cn\/mmopen\/`) || !strings.Contains(raw, `"MiniProgramInfo":{`) {
+		t.Errorf("raw body: %s", raw)
+	}
+	_, err = e.client.GetAuthorizerInfo(e.ctx, tok, e.p.ComponentAppID, e.accountsOf(wxsim.KindMiniProgram)[1])
+	wantCode(t, err, 61003)
+}
+
+func TestAuthorizerListPaging(t *testing.T) {
+	e := newEnv(t, nil)
+	tok := e.componentToken()
+	var exchanged []string
+	for i, a := range e.world.Accounts {
+		if i == len(e.world.Accounts)-1 {
+			e.authorize(tok, a.AppID) // authorized but never exchanged: empty refresh_token
+			continue
+		}
+		e.exchange(tok, a.AppID)
+		exchanged = append(exchanged, a.AppID)
+		e.sim.Advance(time.Second)
+	}
+	var got []wxapi.AuthorizerListItem
+	for offset := 0; ; offset += 2 {
+		page, err := e.client.GetAuthorizerList(e.ctx, tok, e.p.ComponentAppID, offset, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.TotalCount != len(e.world.Accounts) {
+			t.Errorf("total_count = %d", page.TotalCount)
+		}
+		if len(page.List) == 0 {
+			break
+		}
+		if len(page.List) > 2 {
+			t.Fatalf("page of %d items with count 2", len(page.List))
+		}
+		got = append(got, page.List...)
+	}
+	if len(got) != len(e.world.Accounts) {
+		t.Fatalf("paged %d items, want %d", len(got), len(e.world.Accounts))
+	}
+	for i, item := range got {
+		if item.AuthorizerAppID != e.world.Accounts[i].AppID || item.AuthTime != start.Unix()+int64(i) {
+			t.Errorf("item %d = %+v (order is by auth_time)", i, item)
+		}
+		wantRefresh := i < len(exchanged)
+		if (item.RefreshToken != "") != wantRefresh || (wantRefresh && !refreshTokenRe.MatchString(item.RefreshToken)) {
+			t.Errorf("item %d refresh_token %q", i, item.RefreshToken)
+		}
+	}
+	all, err := e.client.AllAuthorizers(e.ctx, tok, e.p.ComponentAppID)
+	if err != nil || len(all) != len(got) {
+		t.Errorf("AllAuthorizers = %d items, %v", len(all), err)
+	}
+	_, _, raw := e.post(wxapi.PathGetAuthorizerList, "component_access_token="+tok,
+		`{"component_appid":"`+e.p.ComponentAppID+`","offset":0,"count":1}`)
+	if !regexp.MustCompile(`^\{"total_count":4,"list":\[\{"authorizer_appid":"wx[0-9a-f]{16}","refresh_token":"refreshtoken@@@[A-Za-z0-9_-]{43}","auth_time":\d+\}\]\}$`).MatchString(raw) {
+		t.Errorf("raw list: %s", raw)
+	}
+	_, err = e.client.GetAuthorizerList(e.ctx, tok, e.p.ComponentAppID, 0, 0)
+	wantCode(t, err, 40097)
+	_, _, raw = e.post(wxapi.PathGetAuthorizerList, "component_access_token="+tok, `{"component_appid":"`+e.p.ComponentAppID+`"}`)
+	if !strings.Contains(raw, `"errcode":40097`) {
+		t.Errorf("offset and count are required: %s", raw)
+	}
+}
