@@ -51,16 +51,16 @@ func BenchmarkSnapshotApply10k(b *testing.B) {
 	snap := fixtureSnapshot(manyAuthorizers(10000))
 	b.ReportAllocs()
 	for b.Loop() {
-		m.Update(snapshotMsg{appid: testAppID, snap: snap, events: fixtureEvents()})
+		m.Update(snapshotMsg{componentAppID: testAppID, snap: snap, events: fixtureEvents()})
 	}
 }
 
-func newBenchModel(b *testing.B, w, h int, authorizers []storage.Authorizer) *Model {
+func newBenchModel(b *testing.B, w, h int, authorizers []flow.Authorizer) *Model {
 	dark := true
 	m := New(context.Background(), nil, Options{Now: func() time.Time { return t0 }, TickEvery: -1, Dark: &dark})
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-	m.Update(platformsMsg{list: []storage.Platform{testPlatform}})
-	m.Update(snapshotMsg{appid: testAppID, snap: fixtureSnapshot(authorizers), events: fixtureEvents()})
+	m.Update(platformsMsg{list: []flow.Platform{testPlatform}})
+	m.Update(snapshotMsg{componentAppID: testAppID, snap: fixtureSnapshot(authorizers), events: fixtureEvents()})
 	if m.table.Total() != len(authorizers) {
 		b.Fatalf("loaded %d rows", m.table.Total())
 	}
@@ -128,7 +128,7 @@ func benchEngine(b *testing.B, n int) *flow.Engine {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	eng := flow.New(flow.Config{DB: db, Clock: &fixedClock{t: t0}})
+	eng := flow.New(flow.Config{Store: db, Clock: &fixedClock{t: t0}})
 	if _, err := eng.AddPlatform(ctx, testPlatform); err != nil {
 		b.Fatal(err)
 	}

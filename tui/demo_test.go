@@ -83,7 +83,7 @@ func TestDemoAuthorizesThroughTheSimulator(t *testing.T) {
 	v := view(final)
 	mustContain(t, v, "wx8d5e2f7a1c3b9046", "拾光咖啡点单", "healthy", "1 authorized")
 	// The stored token is what went to the clipboard.
-	stored, err := sb.DB.Authorizer(t.Context(), sb.Platform.ComponentAppID, "wx8d5e2f7a1c3b9046")
+	stored, err := sb.Engine.Authorizer(t.Context(), sb.Platform.ComponentAppID, "wx8d5e2f7a1c3b9046")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,24 +1,25 @@
 package tui
 
 import (
-	"encoding/json"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"wxauth/core/flow"
-	"wxauth/core/wxapi"
-	"wxauth/storage"
 )
 
 // detailPanel is the detail screen of one authorizer.
 type detailPanel struct {
 	appid  string
 	reveal bool
-	info   *wxapi.AuthorizerInfo // decoded InfoJSON, cached per record version
-	infoOf string                // appid + UpdatedAt the cache is for
 	scroll int
+
+	// The account info decoded from the record (flow.Authorizer.Account decodes on each call),
+	// cached per record version: infoOf is the appid and UpdatedAt it is for.
+	info   flow.AccountInfo
+	infoOK bool
+	infoOf string
 }
 
 func (m *Model) openDetail(appid string) tea.Cmd {
@@ -47,7 +48,7 @@ func (m *Model) detailKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Refresh):
 		return m.refreshNow(a.AppID)
 	case key.Matches(msg, m.keys.Export):
-		return m.openExport([]storage.Authorizer{a})
+		return m.openExport([]flow.Authorizer{a})
 	case key.Matches(msg, m.keys.Down):
 		m.detail.scroll++
 	case key.Matches(msg, m.keys.Up):
@@ -56,117 +57,134 @@ func (m *Model) detailKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// accountInfo decodes the stored api_get_authorizer_info payload for display.
-func (m *Model) accountInfo(a storage.Authorizer) *wxapi.AuthorizerInfo {
+// accountInfo is the account info of a record, decoded once per record version.
+func (m *Model) accountInfo(a flow.Authorizer) (flow.AccountInfo, bool) {
 	tag := a.AppID + a.UpdatedAt.String()
-	if m.detail.infoOf == tag {
-		return m.detail.info
+	if m.detail.infoOf != tag {
+		m.detail.infoOf = tag
+		m.detail.info, m.detail.infoOK = a.Account()
 	}
-	m.detail.infoOf, m.detail.info = tag, nil
-	if a.InfoJSON != "" {
-		var info wxapi.AuthorizerInfo
-		if json.Unmarshal([]byte(a.InfoJSON), &info) == nil {
-			m.detail.info = &info
-		}
-	}
-	return m.detail.info
+	return m.detail.info, m.detail.infoOK
 }
 
+// detailLines collects the detail screen's lines, each cut to the screen's width.
+type detailLines struct {
+	out []string
+	st  Styles
+	w   int
+}
+
+func (d *detailLines) add(l string) { d.out = append(d.out, l) }
+
+func (d *detailLines) kv(k, v string) {
+	d.add(trunc("   "+d.st.Label.Render(fit(k, 15))+v, d.w))
+}
+
+// secret shows a token whole when revealed, wrapped under its label so it can be selected.
+func (d *detailLines) secret(k, v string, reveal bool) {
+	if !reveal || v == "" {
+		d.kv(k, v)
+		return
+	}
+	for i, l := range strings.Split(hardWrap(v, max(10, d.w-18)), "\n") {
+		if i == 0 {
+			d.add("   " + d.st.Label.Render(fit(k, 15)) + l)
+		} else {
+			d.add(strings.Repeat(" ", 18) + l)
+		}
+	}
+}
+
+func (d *detailLines) section(s string) { d.add(""); d.add(" " + d.st.Section.Render(s)) }
+
 func (m *Model) renderDetail(bodyH int) []string {
-	st := m.st
-	w := m.width
+	st := m.styles
 	a, ok := m.authorizer(m.detail.appid)
 	if !ok {
 		return padLines([]string{" " + st.Warn.Render(m.detail.appid+" is no longer listed for this platform") + st.Dim.Render(" · esc goes back")}, bodyH)
 	}
-	var out []string
-	kv := func(k, v string) { out = append(out, trunc("   "+st.Label.Render(fit(k, 15))+v, w)) }
-	// secret shows a token whole when revealed, wrapped under its label so it can be selected.
-	secret := func(k, v string) {
-		if !m.detail.reveal || v == "" {
-			kv(k, v)
-			return
-		}
-		for i, l := range strings.Split(hardWrap(v, max(10, w-18)), "\n") {
-			if i == 0 {
-				out = append(out, "   "+st.Label.Render(fit(k, 15))+l)
-			} else {
-				out = append(out, strings.Repeat(" ", 18)+l)
-			}
-		}
-	}
-	section := func(s string) { out = append(out, "", " "+st.Section.Render(s)) }
-
+	d := &detailLines{st: st, w: m.width}
 	name := a.NickName
 	if name == "" {
 		name = a.AppID
 	}
 	label, level := rowStatus(a, m.now, m.refreshing[a.AppID])
-	out = append(out, trunc(" "+st.Bold.Render(name)+st.Dim.Render("  "+a.AppID+" · "+kindLong(a.Kind)+" · ")+st.levelStyle(level).Render(label), w))
+	d.add(trunc(" "+st.Bold.Render(name)+st.Dim.Render("  "+a.AppID+" · "+kindLong(a.Kind)+" · ")+st.levelStyle(level).Render(label), m.width))
+	m.detailAccount(d, a)
+	m.detailPermissions(d, a)
+	m.detailTokens(d, a)
+	start := min(m.detail.scroll, max(0, len(d.out)-bodyH))
+	return padLines(d.out[start:], bodyH)
+}
 
-	section("Account")
-	kv("original id", orDash(a.UserName))
-	kv("principal", orDash(a.PrincipalName))
-	if info := m.accountInfo(a); info != nil {
+// detailAccount is the account's identity: original id, principal, alias, categories.
+func (m *Model) detailAccount(d *detailLines, a flow.Authorizer) {
+	d.section("Account")
+	d.kv("original id", orDash(a.UserName))
+	d.kv("principal", orDash(a.PrincipalName))
+	if info, ok := m.accountInfo(a); ok {
 		if info.Alias != "" {
-			kv("alias", info.Alias)
+			d.kv("alias", info.Alias)
 		}
-		if mp := info.MiniProgramInfo; mp != nil && len(mp.Categories) > 0 {
-			cats := make([]string, len(mp.Categories))
-			for i, c := range mp.Categories {
-				cats[i] = c.First + "/" + c.Second
-			}
-			kv("categories", strings.Join(cats, ", "))
+		if len(info.Categories) > 0 {
+			d.kv("categories", strings.Join(info.Categories, ", "))
 		}
 	}
-	kv("authorized", a.AuthorizedAt.In(m.now.Location()).Format("2006-01-02 15:04:05")+st.Dim.Render(" ("+ago(m.now, a.AuthorizedAt)+")"))
+	d.kv("authorized", a.AuthorizedAt.In(m.now.Location()).Format("2006-01-02 15:04:05")+d.st.Dim.Render(" ("+ago(m.now, a.AuthorizedAt)+")"))
+}
 
-	section("Permission sets (" + itoa(len(a.FuncInfo)) + ")")
+// detailPermissions lists the granted permission sets by id and name.
+func (m *Model) detailPermissions(d *detailLines, a flow.Authorizer) {
+	d.section("Permission sets (" + itoa(len(a.FuncInfo)) + ")")
 	names := make([]string, len(a.FuncInfo))
 	for i, id := range a.FuncInfo {
 		names[i] = itoa(id) + " " + flow.FuncName(id)
 	}
 	if len(names) == 0 {
-		out = append(out, "   "+st.Dim.Render("none granted"))
+		d.add("   " + d.st.Dim.Render("none granted"))
 	}
-	for _, l := range wrap(strings.Join(names, " · "), max(10, w-4)) {
-		out = append(out, "   "+l)
+	for _, l := range wrap(strings.Join(names, " · "), max(10, m.width-4)) {
+		d.add("   " + l)
 	}
+}
 
-	section("Tokens")
+// detailTokens shows the tokens, masked unless revealed, the access token's countdown and the
+// last error.
+func (m *Model) detailTokens(d *detailLines, a flow.Authorizer) {
+	st, reveal := d.st, m.detail.reveal
+	d.section("Tokens")
 	show := flow.Mask
-	if m.detail.reveal {
+	if reveal {
 		show = func(s string) string { return s }
 	}
 	access := show(a.AccessToken)
 	if access == "" {
 		access = st.Dim.Render("none")
 	}
-	secret("access token", access)
+	d.secret("access token", access, reveal)
 	switch {
 	case a.AccessExpiresAt.IsZero():
 	case a.AccessExpiresAt.After(m.now):
 		life := a.AccessExpiresAt.Sub(a.AccessObtainedAt)
 		left := a.AccessExpiresAt.Sub(m.now)
-		kv("expires in", bar(st, float64(left)/float64(max(life, 1)), 20)+" "+countdown(left)+st.Dim.Render(" at "+a.AccessExpiresAt.In(m.now.Location()).Format("15:04:05")))
+		d.kv("expires in", bar(st, float64(left)/float64(max(life, 1)), 20)+" "+countdown(left)+st.Dim.Render(" at "+a.AccessExpiresAt.In(m.now.Location()).Format("15:04:05")))
 	default:
-		kv("expires in", st.Warn.Render("expired "+ago(m.now, a.AccessExpiresAt)))
+		d.kv("expires in", st.Warn.Render("expired "+ago(m.now, a.AccessExpiresAt)))
 	}
 	refresh := show(a.RefreshToken)
 	if refresh == "" {
 		refresh = st.Err.Render("missing: the next refresh recovers it from api_get_authorizer_list")
 	}
-	secret("refresh token", refresh)
+	d.secret("refresh token", refresh, reveal)
 	if a.LastError != "" {
-		kv("last error", st.Err.Render(a.LastError)+st.Dim.Render(" ("+ago(m.now, a.LastErrorAt)+")"))
+		d.kv("last error", st.Err.Render(a.LastError)+st.Dim.Render(" ("+ago(m.now, a.LastErrorAt)+")"))
 	} else {
-		kv("last error", st.Dim.Render("none"))
+		d.kv("last error", st.Dim.Render("none"))
 	}
-	if m.detail.reveal {
-		out = append(out, "", " "+st.Warn.Render("tokens are revealed: v masks them again"))
+	if reveal {
+		d.add("")
+		d.add(" " + st.Warn.Render("tokens are revealed: v masks them again"))
 	}
-	start := min(m.detail.scroll, max(0, len(out)-bodyH))
-	return padLines(out[start:], bodyH)
 }
 
 func kindLong(kind string) string {

@@ -3,7 +3,10 @@ package tui
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,28 +18,69 @@ import (
 	"wxauth/core/wxsim"
 )
 
-// drive runs cmd against the real engine and feeds every resulting message back into the
-// model, following the commands those return, until nothing is left (spinner ticks dropped).
+// drive runs cmd against the real engine the way the program does: each command in its own
+// goroutine, every resulting message fed back into the model and the commands those return
+// followed, until none is left running (spinner ticks dropped). Commands still running after
+// 2 s without news (the wait for an authorization's code) keep running: what they report
+// later is fed in by the next drive of the same model.
 func drive(t *testing.T, m *Model, cmd tea.Cmd) []tea.Msg {
 	t.Helper()
+	d := driverOf(m)
+	d.start(cmd)
 	var all []tea.Msg
-	queue := []tea.Cmd{cmd}
-	for depth := 0; len(queue) > 0 && depth < 12; depth++ {
-		var next []tea.Cmd
-		for _, c := range queue {
-			for _, msg := range collect(t, c, 2*time.Second) { // a session wait is abandoned here
-				if _, ok := msg.(spinner.TickMsg); ok {
-					continue
-				}
-				all = append(all, msg)
-				if c := send(m, msg); c != nil {
-					next = append(next, c)
-				}
-			}
+	for len(all) < 1000 {
+		if d.running.Load() == 0 && len(d.msgs) == 0 {
+			return all
 		}
-		queue = next
+		select {
+		case msg := <-d.msgs:
+			if _, ok := msg.(spinner.TickMsg); ok {
+				continue
+			}
+			all = append(all, msg)
+			d.start(send(m, msg))
+		case <-time.After(2 * time.Second):
+			return all
+		}
 	}
+	t.Fatalf("drive: more than %d messages", len(all))
 	return all
+}
+
+// driver runs a model's commands; drivers keeps one per model, so that a command outliving a
+// drive reports to the next.
+type driver struct {
+	msgs    chan tea.Msg
+	running atomic.Int64
+}
+
+var drivers sync.Map // *Model → *driver
+
+func driverOf(m *Model) *driver {
+	d, _ := drivers.LoadOrStore(m, &driver{msgs: make(chan tea.Msg, 1024)})
+	return d.(*driver)
+}
+
+// start runs cmd in a goroutine; a batch or sequence runs each of its commands.
+func (d *driver) start(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	d.running.Add(1)
+	go func() {
+		defer d.running.Add(-1)
+		msg := cmd()
+		if msg == nil {
+			return
+		}
+		if v := reflect.ValueOf(msg); v.Kind() == reflect.Slice && v.Type().Elem() == reflect.TypeFor[tea.Cmd]() {
+			for i := range v.Len() {
+				d.start(v.Index(i).Interface().(tea.Cmd))
+			}
+			return
+		}
+		d.msgs <- msg
+	}()
 }
 
 // sandboxModel is the console on a running sandbox, with its first snapshot loaded.
@@ -47,13 +91,14 @@ func sandboxModel(t *testing.T, sb *sandbox.Sandbox, opts Options) *Model {
 	m := New(t.Context(), sb.Engine, opts)
 	send(m, teaWS(120, 40))
 	drive(t, m, m.loadPlatformsCmd())
-	if !m.loaded || m.appid != sb.Platform.ComponentAppID {
-		t.Fatalf("not loaded: appid %q loaded %v (%s)", m.appid, m.loaded, m.loadErr)
+	if !m.loaded || m.componentAppID != sb.Platform.ComponentAppID {
+		t.Fatalf("not loaded: appid %q loaded %v (%s)", m.componentAppID, m.loaded, m.loadErr)
 	}
 	return m
 }
 
-// authorizeInModel runs a session through the keys: a, enter, x, then waits for the session.
+// authorizeInModel runs a session through the keys: a, enter, x, then waits for the session,
+// whose end the run reports to the console.
 func authorizeInModel(t *testing.T, m *Model) string {
 	t.Helper()
 	press(m, "a")
@@ -69,7 +114,12 @@ func authorizeInModel(t *testing.T, m *Model) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	drive(t, m, func() tea.Msg { return sessionDoneMsg{id: id, sess: sess} })
+	for deadline := time.Now().Add(10 * time.Second); m.auth.started != nil; {
+		if time.Now().After(deadline) {
+			t.Fatal("the run did not report the session's end")
+		}
+		drive(t, m, nil)
+	}
 	return sess.AuthorizerAppID
 }
 
@@ -165,7 +215,7 @@ func TestReloadsAreFolded(t *testing.T) {
 		t.Fatal("no reload started")
 	}
 	for range 100 {
-		if cmd := send(m, engineEventMsg(flow.Event{Kind: flow.EventAuthorizerToken, ComponentAppID: m.appid})); cmd != nil {
+		if cmd := send(m, engineEventMsg(flow.Event{Kind: flow.EventAuthorizerToken, ComponentAppID: m.componentAppID})); cmd != nil {
 			t.Fatal("an event during a read started another read")
 		}
 	}
@@ -192,8 +242,8 @@ func TestPlatformFormAgainstTheEngine(t *testing.T) {
 		}
 	}
 	drive(t, m, press(m, "enter"))
-	if m.appid != "wx0123456789abcdef" || m.screen != screenDashboard {
-		t.Fatalf("appid %s screen %d: %s", m.appid, m.screen, m.form.submitErr)
+	if m.componentAppID != "wx0123456789abcdef" || m.screen != screenDashboard {
+		t.Fatalf("appid %s screen %d: %s", m.componentAppID, m.screen, m.form.submitErr)
 	}
 	p, err := sb.Engine.Platform(t.Context(), "wx0123456789abcdef")
 	if err != nil || p.PublicURL != "https://auth.example.com" {
@@ -205,11 +255,11 @@ func TestPlatformFormAgainstTheEngine(t *testing.T) {
 	drive(t, m, m.loadPlatformsCmd())
 	for i, pl := range m.platforms {
 		if pl.ComponentAppID == sb.Platform.ComponentAppID {
-			m.plist = i
+			m.platformCursor = i
 		}
 	}
 	drive(t, m, press(m, "enter"))
-	if m.appid != sb.Platform.ComponentAppID || !m.loaded {
+	if m.componentAppID != sb.Platform.ComponentAppID || !m.loaded {
 		t.Fatal("did not switch back")
 	}
 }

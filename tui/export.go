@@ -9,13 +9,13 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"wxauth/core/export"
-	"wxauth/storage"
+	"wxauth/core/flow"
 )
 
 // exportDialog exports tokens: a format (core/export), a target (clipboard or a 0600 file)
 // and whether refresh tokens go too.
 type exportDialog struct {
-	items       []storage.Authorizer
+	items       []flow.Authorizer
 	format      int // index into export.Formats
 	toFile      bool
 	withRefresh bool
@@ -30,10 +30,10 @@ func defaultExportPath(format string) string {
 	return "wxauth-tokens" + ext
 }
 
-func (m *Model) openExport(items []storage.Authorizer) tea.Cmd {
+func (m *Model) openExport(items []flow.Authorizer) tea.Cmd {
 	d := &exportDialog{items: items, path: textinput.New()}
 	d.path.Prompt = ""
-	d.path.SetStyles(m.st.Input)
+	d.path.SetStyles(m.styles.Input)
 	d.path.SetValue(defaultExportPath(export.Formats[0]))
 	d.path.CharLimit = 4096
 	m.export = d
@@ -169,7 +169,7 @@ func (m *Model) onExported(msg exportDoneMsg) tea.Cmd {
 // renderExport draws the dialog box.
 func (m *Model) renderExport() []string {
 	d := m.export
-	st := m.st
+	st := m.styles
 	w := min(m.width-4, 72)
 	inner := w - 4
 	row := func(i int, name, value string) string {

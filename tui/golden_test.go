@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"wxauth/core/flow"
-
-	"wxauth/storage"
 )
 
 // TestGoldenScreens pins every screen's text at 80×24 and 120×40 (colours stripped).
@@ -37,19 +35,19 @@ func TestGoldenScreens(t *testing.T) {
 		{"dashboard", func(t *testing.T, w, h int) *Model { return loaded(t, w, h, Options{}) }},
 		{"dashboard_sandbox_pending", func(t *testing.T, w, h int) *Model {
 			m := loaded(t, w, h, Options{Sandbox: &fakeSandbox{}})
-			send(m, authStartedMsg{auth: fixtureAuthorization()})
+			send(m, startedMsg(fixtureAuthorization()))
 			press(m, "esc")
 			return m
 		}},
 		{"dashboard_empty", func(t *testing.T, w, h int) *Model {
 			m := newTestModel(t, Options{})
 			send(m, teaWS(w, h))
-			send(m, platformsMsg{list: []storage.Platform{testPlatform}})
+			send(m, platformsMsg{list: []flow.Platform{testPlatform}})
 			snap := fixtureSnapshot(nil)
 			snap.Ticket, snap.ComponentToken, snap.Session, snap.Side = nil, nil, nil, nil
 			snap.LastPushAt = time.Time{}
 			snap.State = flow.StateAwaitTicket
-			send(m, snapshotMsg{appid: testAppID, snap: snap})
+			send(m, snapshotMsg{componentAppID: testAppID, snap: snap})
 			return m
 		}},
 		{"dashboard_filter", func(t *testing.T, w, h int) *Model {
@@ -87,13 +85,13 @@ func TestGoldenScreens(t *testing.T) {
 		{"authorize_session", func(t *testing.T, w, h int) *Model {
 			m := loaded(t, w, h, Options{Sandbox: &fakeSandbox{}})
 			press(m, "a")
-			send(m, authStartedMsg{auth: fixtureAuthorization()})
+			send(m, startedMsg(fixtureAuthorization()))
 			return m
 		}},
 		{"authorize_qr", func(t *testing.T, w, h int) *Model {
 			m := loaded(t, w, h, Options{Sandbox: &fakeSandbox{}})
 			press(m, "a")
-			send(m, authStartedMsg{auth: fixtureAuthorization()})
+			send(m, startedMsg(fixtureAuthorization()))
 			press(m, "m")
 			return m
 		}},
@@ -117,7 +115,7 @@ func TestGoldenScreens(t *testing.T) {
 			press(m, "p")
 			second := testPlatform
 			second.ComponentAppID, second.PublicURL, second.ListenAddr = "wx0123456789abcdef", "https://auth.example.com", "127.0.0.1:9000"
-			send(m, platformsMsg{list: []storage.Platform{testPlatform, second}})
+			send(m, platformsMsg{list: []flow.Platform{testPlatform, second}})
 			return m
 		}},
 	}

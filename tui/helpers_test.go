@@ -73,58 +73,88 @@ func (c *fixedClock) Add(d time.Duration) {
 
 const testAppID = "wx3f9a6c21b5d7e08c"
 
-var testPlatform = storage.Platform{
+var testPlatform = flow.Platform{
 	ComponentAppID: testAppID, AppSecret: "7c1e9a4b2d8f60357ab9c2e41d6f8a03", Token: "wxauthSandboxToken",
 	EncodingAESKey: "Q2hhbmdlTWVJblRoZVdvcmxkRmlsZVNhbmRib3gwMTI", AuthDomain: "127.0.0.1:8765",
 	PublicURL: "http://127.0.0.1:8765", ListenAddr: "127.0.0.1:8765", CreatedAt: t0.Add(-48 * time.Hour),
 }
 
 // fixtureAuthorizers are three accounts in different states.
-func fixtureAuthorizers() []storage.Authorizer {
-	return []storage.Authorizer{
-		{ComponentAppID: testAppID, AppID: "wx8d5e2f7a1c3b9046", NickName: "拾光咖啡点单", UserName: "gh_1a2b3c4d5e6f",
+func fixtureAuthorizers() []flow.Authorizer {
+	return []flow.Authorizer{
+		withAccountInfo(flow.Authorizer{ComponentAppID: testAppID, AppID: "wx8d5e2f7a1c3b9046", NickName: "拾光咖啡点单", UserName: "gh_1a2b3c4d5e6f",
 			PrincipalName: "杭州拾光餐饮管理有限公司", Kind: "miniprogram", FuncInfo: []int{17, 18, 19, 25, 30, 31},
-			InfoJSON: `{"nick_name":"拾光咖啡点单","user_name":"gh_1a2b3c4d5e6f","principal_name":"杭州拾光餐饮管理有限公司","MiniProgramInfo":{"network":{},"categories":[{"first":"餐饮","second":"咖啡"}],"visit_status":0}}`,
-			Status:   storage.StatusHealthy, AccessToken: "authorizer_access_token_82hYtq0LmZ3vK9sP1xWc7RfN5bD4gJ6eA0uTiO2yQ8rS3lV", AccessObtainedAt: t0.Add(-25 * time.Minute),
+			Status: flow.AuthorizerHealthy, AccessToken: "authorizer_access_token_82hYtq0LmZ3vK9sP1xWc7RfN5bD4gJ6eA0uTiO2yQ8rS3lV", AccessObtainedAt: t0.Add(-25 * time.Minute),
 			AccessExpiresAt: t0.Add(95 * time.Minute), RefreshToken: "refreshtoken@@@Xr4Tq9LmZ2vK7sP1xWc3RfN8bD5gJ0eA6uTiO4yQ", AuthorizedAt: t0.Add(-26 * time.Minute), UpdatedAt: t0.Add(-25 * time.Minute)},
+			`{"nick_name":"拾光咖啡点单","user_name":"gh_1a2b3c4d5e6f","principal_name":"杭州拾光餐饮管理有限公司","MiniProgramInfo":{"network":{},"categories":[{"first":"餐饮","second":"咖啡"}],"visit_status":0}}`),
 		{ComponentAppID: testAppID, AppID: "wx9e4c6a2f8b1d3057", NickName: "青禾书店服务号", UserName: "gh_8b0d2f4a6c8e",
 			PrincipalName: "成都青禾文化传播有限公司", Kind: "officialaccount", FuncInfo: []int{1, 2, 3},
-			Status: storage.StatusNeedsReauth, AccessToken: "authorizer_access_token_old", AccessObtainedAt: t0.Add(-3 * time.Hour),
+			Status: flow.AuthorizerNeedsReauth, AccessToken: "authorizer_access_token_old", AccessObtainedAt: t0.Add(-3 * time.Hour),
 			AccessExpiresAt: t0.Add(-time.Hour), RefreshToken: "refreshtoken@@@stale", LastError: "61023 refresh_token is invalid",
 			LastErrorAt: t0.Add(-10 * time.Minute), AuthorizedAt: t0.Add(-30 * time.Hour), UpdatedAt: t0.Add(-10 * time.Minute)},
 		{ComponentAppID: testAppID, AppID: "wx2c7b1e9f0a4d6835", NickName: "云途出行助手", UserName: "gh_7c9e0a2b4d6f",
 			PrincipalName: "深圳市云途科技有限公司", Kind: "miniprogram", FuncInfo: []int{17, 18},
-			Status: storage.StatusRevoked, LastError: "the merchant cancelled the authorization", LastErrorAt: t0.Add(-2 * time.Hour),
+			Status: flow.AuthorizerRevoked, LastError: "the merchant cancelled the authorization", LastErrorAt: t0.Add(-2 * time.Hour),
 			AuthorizedAt: t0.Add(-72 * time.Hour), UpdatedAt: t0.Add(-2 * time.Hour)},
 	}
 }
 
+// accountRow is a store holding one account's row, nothing else: a fixture passes through the
+// engine to carry the account info it decodes (flow.Authorizer keeps the stored payload to itself).
+type accountRow struct {
+	flow.Store // nil: only Authorizer is called
+	row        storage.Authorizer
+}
+
+func (s accountRow) Authorizer(context.Context, string, string) (storage.Authorizer, error) {
+	return s.row, nil
+}
+
+// withAccountInfo is a as the engine returns it when the store holds infoJSON, the
+// api_get_authorizer_info payload, for it.
+func withAccountInfo(a flow.Authorizer, infoJSON string) flow.Authorizer {
+	row := storage.Authorizer{ComponentAppID: a.ComponentAppID, AppID: a.AppID, NickName: a.NickName, UserName: a.UserName,
+		PrincipalName: a.PrincipalName, Kind: a.Kind, FuncInfo: a.FuncInfo, InfoJSON: infoJSON, Status: string(a.Status),
+		AccessToken: a.AccessToken, AccessObtainedAt: a.AccessObtainedAt, AccessExpiresAt: a.AccessExpiresAt,
+		RefreshToken: a.RefreshToken, LastError: a.LastError, LastErrorAt: a.LastErrorAt, AuthorizedAt: a.AuthorizedAt, UpdatedAt: a.UpdatedAt}
+	got, err := flow.New(flow.Config{Store: accountRow{row: row}}).Authorizer(context.Background(), a.ComponentAppID, a.AppID)
+	if err != nil {
+		panic(err)
+	}
+	if _, ok := got.Account(); !ok || !reflect.DeepEqual(got.FuncInfo, a.FuncInfo) || got.Health(t0) != a.Health(t0) {
+		panic("withAccountInfo: the engine did not return the fixture")
+	}
+	return got
+}
+
 // fixtureSnapshot is a platform in full swing.
-func fixtureSnapshot(authorizers []storage.Authorizer) flow.Snapshot {
-	ticket := storage.Ticket{ComponentAppID: testAppID, Ticket: "ticket@@@abc", CreateTime: t0.Add(-4 * time.Minute), ReceivedAt: t0.Add(-4 * time.Minute), Source: "push"}
-	tok := storage.ComponentToken{ComponentAppID: testAppID, Token: "component_access_token_x", ObtainedAt: t0.Add(-30 * time.Minute), ExpiresAt: t0.Add(90 * time.Minute), Version: 3}
-	sess := storage.Session{ID: "5e1f", ComponentAppID: testAppID, State: storage.SessionDone, CodeSource: flow.SourceRedirect,
+func fixtureSnapshot(authorizers []flow.Authorizer) flow.Snapshot {
+	ticket := flow.Ticket{ComponentAppID: testAppID, Value: "ticket@@@abc", CreateTime: t0.Add(-4 * time.Minute), ReceivedAt: t0.Add(-4 * time.Minute), Source: "push"}
+	tok := flow.ComponentToken{ComponentAppID: testAppID, Token: "component_access_token_x", ObtainedAt: t0.Add(-30 * time.Minute), ExpiresAt: t0.Add(90 * time.Minute)}
+	sess := flow.Session{ID: "5e1f", ComponentAppID: testAppID, State: flow.SessionDone, CodeSource: flow.SourceRedirect,
 		AuthorizerAppID: "wx8d5e2f7a1c3b9046", CreatedAt: t0.Add(-27 * time.Minute), FinishedAt: t0.Add(-26 * time.Minute), PreAuthExpiresAt: t0.Add(3 * time.Minute)}
 	healthy := 0
 	for _, a := range authorizers {
-		if a.Status == storage.StatusHealthy && a.AccessExpiresAt.After(t0) {
+		if a.Health(t0) == flow.HealthOK {
 			healthy++
 		}
 	}
 	return flow.Snapshot{Now: t0, Platform: testPlatform, State: flow.StateAuthorized, Side: []flow.State{flow.SideNeedsReauth},
-		Ticket: &ticket, LastPushAt: t0.Add(-4 * time.Minute), TicketExpiresAt: ticket.CreateTime.Add(flow.TicketValidity),
+		Ticket: &ticket, LastPushAt: t0.Add(-4 * time.Minute), TicketExpiresAt: ticket.ExpiresAt(),
 		ComponentToken: &tok, NextRefreshAt: t0.Add(73 * time.Minute), Session: &sess, Authorizers: authorizers, Healthy: healthy}
 }
 
-func fixtureEvents() []storage.Event {
-	return []storage.Event{
-		{At: t0.Add(-4 * time.Minute), Kind: string(flow.EventTicketReceived), Level: flow.LevelInfo, Message: "component_verify_ticket received from push, valid until 22:26"},
-		{At: t0.Add(-10 * time.Minute), AuthorizerAppID: "wx9e4c6a2f8b1d3057", Kind: string(flow.EventNeedsReauth), Level: flow.LevelError, Code: 61023,
-			Message: "wx9e4c6a2f8b1d3057 needs re-authorization: its refresh token is invalid (61023) and api_get_authorizer_list has no newer one — ask the merchant to authorize again: `wxauth authorize --biz-appid wx9e4c6a2f8b1d3057` (or the console's authorize key)"},
-		{At: t0.Add(-25 * time.Minute), Kind: string(flow.EventAuthorized), Level: flow.LevelInfo, Message: "拾光咖啡点单 (wx8d5e2f7a1c3b9046) authorized with 6 permission sets"},
-		{At: t0.Add(-31 * time.Minute), Kind: string(flow.EventError), Level: flow.LevelError, Code: 61004,
-			Message: "api_component_token: 61004 the calling IP is not in the third-party platform's IP whitelist (rid 6743a1b2-0c4d5e6f-7a8b9c0d) — Add 203.0.113.7 to this platform's whitelist (开放平台 → 第三方平台 → 开发资料 → 白名单IP地址列表); edits made via 编辑 take effect after 全网发布."},
-		{At: t0.Add(-30 * time.Minute), Kind: string(flow.EventComponentToken), Level: flow.LevelInfo, Message: "component_access_token renewed, valid 2h0m0s"},
+func fixtureEvents() []flow.Event {
+	return []flow.Event{
+		{At: t0.Add(-4 * time.Minute), Kind: flow.EventTicketReceived, Level: flow.LevelInfo, Message: "component_verify_ticket received from push, valid until 22:26"},
+		{At: t0.Add(-10 * time.Minute), AuthorizerAppID: "wx9e4c6a2f8b1d3057", Kind: flow.EventNeedsReauth, Level: flow.LevelError, Code: 61023,
+			Message: "wx9e4c6a2f8b1d3057 needs re-authorization: its refresh token is invalid (61023) and api_get_authorizer_list has no newer one",
+			Remedy:  "ask the merchant to authorize again: `wxauth authorize --biz-appid wx9e4c6a2f8b1d3057` (or the console's authorize key)"},
+		{At: t0.Add(-25 * time.Minute), Kind: flow.EventAuthorized, Level: flow.LevelInfo, Message: "拾光咖啡点单 (wx8d5e2f7a1c3b9046) authorized with 6 permission sets"},
+		{At: t0.Add(-31 * time.Minute), Kind: flow.EventError, Level: flow.LevelError, Code: 61004,
+			Message: "api_component_token: 61004 the calling IP is not in the third-party platform's IP whitelist (rid 6743a1b2-0c4d5e6f-7a8b9c0d)",
+			Remedy:  "Add 203.0.113.7 to this platform's whitelist (开放平台 → 第三方平台 → 开发资料 → 白名单IP地址列表); edits made via 编辑 take effect after 全网发布."},
+		{At: t0.Add(-30 * time.Minute), Kind: flow.EventComponentToken, Level: flow.LevelInfo, Message: "component_access_token renewed, valid 2h0m0s"},
 	}
 }
 
@@ -161,8 +191,8 @@ func loaded(t *testing.T, w, h int, opts Options) *Model {
 	t.Helper()
 	m := newTestModel(t, opts)
 	send(m, tea.WindowSizeMsg{Width: w, Height: h})
-	send(m, platformsMsg{list: []storage.Platform{testPlatform}})
-	send(m, snapshotMsg{appid: testAppID, snap: fixtureSnapshot(fixtureAuthorizers()), events: fixtureEvents()})
+	send(m, platformsMsg{list: []flow.Platform{testPlatform}})
+	send(m, snapshotMsg{componentAppID: testAppID, snap: fixtureSnapshot(fixtureAuthorizers()), events: fixtureEvents()})
 	return m
 }
 
@@ -297,13 +327,46 @@ func fixtureAuthorization() flow.Authorization {
 	const id = "9f0c2a7d4b1e6c3a8d5f2b7e0a4c9d1f"
 	const code = "preauthcode@@@Vd9Kq2LmX7pR4sT1wY6zB3nC8fH5jG0eA2uIoE9yQ"
 	redirect := "http%3A%2F%2F127.0.0.1%3A8765%2Fwechat%2Fauth%2Fcallback%3Fsession%3D" + id
-	s := storage.Session{ID: id, ComponentAppID: testAppID, PreAuthCode: code,
-		PreAuthExpiresAt: t0.Add(30 * time.Minute), State: storage.SessionPending, CreatedAt: t0,
+	s := flow.Session{ID: id, ComponentAppID: testAppID, PreAuthCode: code,
+		PreAuthExpiresAt: t0.Add(30 * time.Minute), State: flow.SessionPending, CreatedAt: t0,
 		PCLink: "http://127.0.0.1:40311/cgi-bin/componentloginpage?component_appid=" + testAppID + "&pre_auth_code=" + code +
 			"&redirect_uri=" + redirect + "&auth_type=3",
 		MobileLink: "http://127.0.0.1:40311/wxaopen/safe/bindcomponent?action=bindcomponent&no_scan=1&component_appid=" + testAppID +
 			"&pre_auth_code=" + code + "&redirect_uri=" + redirect + "&auth_type=3#wechat_redirect"}
 	return flow.Authorization{Session: s, LaunchURL: "http://127.0.0.1:8765/wechat/auth/start?session=" + id}
+}
+
+// stubRun stands in for the engine's authorization runner (*flow.Run): the test decides how
+// it ends, and sees what was pasted into it and whether it was stopped.
+type stubRun struct {
+	done     chan flow.RunResult
+	pasteErr error
+
+	mu      sync.Mutex
+	pasted  []string
+	stopped bool
+}
+
+func newStubRun() *stubRun { return &stubRun{done: make(chan flow.RunResult, 1)} }
+
+func (r *stubRun) Done() <-chan flow.RunResult { return r.done }
+
+func (r *stubRun) Paste(_ context.Context, input string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pasted = append(r.pasted, input)
+	return r.pasteErr
+}
+
+func (r *stubRun) Stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stopped = true
+}
+
+// startedMsg is the runner's report that auth started (its browser not asked to open).
+func startedMsg(auth flow.Authorization) authStartedMsg {
+	return authStartedMsg{auth: auth, run: newStubRun()}
 }
 
 type time_ = time.Time

@@ -10,10 +10,10 @@ import (
 func (m *Model) openPlatforms() tea.Cmd {
 	m.back = m.screen
 	m.screen = screenPlatforms
-	m.plist = 0
+	m.platformCursor = 0
 	for i, p := range m.platforms {
-		if p.ComponentAppID == m.appid {
-			m.plist = i
+		if p.ComponentAppID == m.componentAppID {
+			m.platformCursor = i
 		}
 	}
 	return m.loadPlatformsCmd()
@@ -26,30 +26,30 @@ func (m *Model) platformsKey(msg tea.KeyPressMsg) tea.Cmd {
 	n := len(m.platforms) + 1 // the last row adds a platform
 	switch {
 	case key.Matches(msg, m.keys.Up):
-		m.plist = max(0, m.plist-1)
+		m.platformCursor = max(0, m.platformCursor-1)
 	case key.Matches(msg, m.keys.Down):
-		m.plist = min(n-1, m.plist+1)
+		m.platformCursor = min(n-1, m.platformCursor+1)
 	case key.Matches(msg, m.keys.AddPlatform):
 		return m.openForm(screenPlatforms)
 	case key.Matches(msg, m.keys.Back):
 		m.screen = screenDashboard
 	case key.Matches(msg, m.keys.Enter):
-		if m.plist == len(m.platforms) {
+		if m.platformCursor == len(m.platforms) {
 			return m.openForm(screenPlatforms)
 		}
-		return m.switchPlatform(m.platforms[m.plist].ComponentAppID)
+		return m.switchPlatform(m.platforms[m.platformCursor].ComponentAppID)
 	}
 	return nil
 }
 
 // switchPlatform shows another platform: its pipeline, authorizers and events.
-func (m *Model) switchPlatform(appid string) tea.Cmd {
+func (m *Model) switchPlatform(componentAppID string) tea.Cmd {
 	m.screen = screenDashboard
-	if appid == m.appid {
+	if componentAppID == m.componentAppID {
 		return nil
 	}
 	m.endSession()
-	m.appid = appid
+	m.componentAppID = componentAppID
 	m.loaded = false
 	m.snap = flow.Snapshot{}
 	clear(m.byAppID)
@@ -57,21 +57,21 @@ func (m *Model) switchPlatform(appid string) tea.Cmd {
 	m.filter.SetValue("")
 	m.stored, m.live, m.rows = nil, nil, nil
 	m.evCursor, m.evOffset = 0, 0
-	m.setStatus(levelInfo, "switched to platform "+appid)
-	return tea.Batch(m.requestReload(), m.listenFor(appid))
+	m.setStatus(levelInfo, "switched to platform "+componentAppID)
+	return tea.Batch(m.requestReload(), m.listenFor(componentAppID))
 }
 
 func (m *Model) renderPlatforms(bodyH int) []string {
-	st := m.st
+	st := m.styles
 	w := m.width
 	out := []string{trunc(" "+st.Section.Render("Platforms"), w), ""}
 	for i, p := range m.platforms {
 		marker := "  "
-		if i == m.plist {
+		if i == m.platformCursor {
 			marker = st.Cursor.Render("▸ ")
 		}
 		cur := ""
-		if p.ComponentAppID == m.appid {
+		if p.ComponentAppID == m.componentAppID {
 			cur = st.OK.Render("  ● shown")
 		}
 		listen := p.ListenAddr
@@ -82,7 +82,7 @@ func (m *Model) renderPlatforms(bodyH int) []string {
 		out = append(out, trunc(line, w))
 	}
 	marker := "  "
-	if m.plist == len(m.platforms) {
+	if m.platformCursor == len(m.platforms) {
 		marker = st.Cursor.Render("▸ ")
 	}
 	out = append(out, " "+marker+st.Accent.Render("+ add a platform"), "", " "+st.Dim.Render("enter shows the platform · n adds one · esc back"))

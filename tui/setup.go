@@ -9,7 +9,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"wxauth/core/flow"
-	"wxauth/storage"
 )
 
 // setupChoices are the first-run options.
@@ -46,7 +45,7 @@ func (m *Model) setupKey(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 func (m *Model) renderSetup(bodyH int) []string {
-	st := m.st
+	st := m.styles
 	w := m.width
 	out := []string{
 		"",
@@ -119,9 +118,9 @@ func newPlatformForm() platformForm {
 }
 
 // platform is the form's content as a platform.
-func (f *platformForm) platform() storage.Platform {
+func (f *platformForm) platform() flow.Platform {
 	v := func(i int) string { return strings.TrimSpace(f.inputs[i].Value()) }
-	return storage.Platform{ComponentAppID: v(0), AppSecret: v(1), Token: v(2), EncodingAESKey: v(3),
+	return flow.Platform{ComponentAppID: v(0), AppSecret: v(1), Token: v(2), EncodingAESKey: v(3),
 		AuthDomain: v(4), PublicURL: v(5), ListenAddr: v(6)}
 }
 
@@ -149,7 +148,7 @@ func (m *Model) openForm(from screen) tea.Cmd {
 	m.form = newPlatformForm()
 	m.form.from = from
 	for _, ti := range m.inputs() {
-		ti.SetStyles(m.st.Input)
+		ti.SetStyles(m.styles.Input)
 	}
 	m.screen = screenForm
 	m.form.validate()
@@ -229,10 +228,10 @@ func (m *Model) onPlatformAdded(msg platformAddedMsg) tea.Cmd {
 	for i := range f.inputs {
 		f.inputs[i].Blur()
 	}
-	m.appid = msg.p.ComponentAppID
+	m.componentAppID = msg.p.ComponentAppID
 	m.loaded = false
 	m.screen = screenDashboard
-	m.setStatus(levelOK, "✓ platform "+msg.p.ComponentAppID+" saved. WeChat pushes a ticket every 10 minutes to "+msg.p.PublicURL+"/wechat/events; t asks for one now")
+	m.setStatus(levelOK, "✓ platform "+msg.p.ComponentAppID+" saved. WeChat pushes a ticket every 10 minutes to "+msg.p.EventURL()+"; t asks for one now")
 	return m.loadPlatformsCmd()
 }
 
@@ -240,7 +239,7 @@ func formWidths(w int) (label, input int) { return 17, max(12, min(44, w-17-4)) 
 
 func (m *Model) renderForm(bodyH int) []string {
 	f := &m.form
-	st := m.st
+	st := m.styles
 	w := m.width
 	out := []string{trunc(" "+st.Section.Render("A real third-party platform"), w), ""}
 	for _, l := range wrap("From 开放平台 → 管理中心 → 第三方平台 → 开发资料: the Token is the 消息校验Token, the EncodingAESKey the 消息加解密Key, the auth domain the 授权发起页域名. The public URL is how WeChat and browsers reach this listener (a tunnel or reverse proxy to the listen address).", max(10, w-2)) {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"wxauth/storage"
+	"wxauth/core/flow"
 )
 
 // sortKey is a column the authorizers table can be ordered by.
@@ -28,7 +28,7 @@ func (k sortKey) String() string {
 // when the data, the filter or the order change, and renders only the visible window: with
 // 10,000 authorizers a frame costs the same as with 20.
 type authTable struct {
-	all    []storage.Authorizer
+	all    []flow.Authorizer
 	search []string // lower-cased searchable text per row, built once per data load
 	names  []string // lower-cased nick names, for sorting
 	view   []int    // indices into all: the filtered, sorted rows
@@ -42,14 +42,14 @@ type authTable struct {
 }
 
 // SetRows replaces the data and keeps the selection on the same appid when it is still there.
-func (t *authTable) SetRows(rows []storage.Authorizer) {
+func (t *authTable) SetRows(rows []flow.Authorizer) {
 	sel, hadSel := t.Selected()
 	t.all = rows
 	t.search = make([]string, len(rows))
 	t.names = make([]string, len(rows))
 	for i, a := range rows {
 		t.names[i] = strings.ToLower(a.NickName)
-		t.search[i] = strings.ToLower(a.AppID + "\x00" + a.NickName + "\x00" + a.Kind + "\x00" + a.Status + "\x00" + a.PrincipalName + "\x00" + a.UserName)
+		t.search[i] = strings.ToLower(a.AppID + "\x00" + a.NickName + "\x00" + a.Kind + "\x00" + string(a.Status) + "\x00" + a.PrincipalName + "\x00" + a.UserName)
 	}
 	t.rebuild()
 	if hadSel {
@@ -134,17 +134,17 @@ func (t *authTable) rebuild() {
 }
 
 // statusRank puts the rows needing attention first when sorting by status.
-func statusRank(s string) int {
+func statusRank(s flow.AuthorizerStatus) int {
 	switch s {
-	case storage.StatusNeedsReauth:
+	case flow.AuthorizerNeedsReauth:
 		return 0
-	case storage.StatusError:
+	case flow.AuthorizerError:
 		return 1
-	case storage.StatusRevoked:
+	case flow.AuthorizerRevoked:
 		return 2
-	case storage.StatusSuperseded:
+	case flow.AuthorizerSuperseded:
 		return 3
-	case storage.StatusNoToken:
+	case flow.AuthorizerNoToken:
 		return 4
 	}
 	return 5
@@ -155,16 +155,16 @@ func (t *authTable) Len() int   { return len(t.view) }
 func (t *authTable) Total() int { return len(t.all) }
 
 // Selected returns the authorizer under the cursor.
-func (t *authTable) Selected() (storage.Authorizer, bool) {
+func (t *authTable) Selected() (flow.Authorizer, bool) {
 	if t.cursor < 0 || t.cursor >= len(t.view) {
-		return storage.Authorizer{}, false
+		return flow.Authorizer{}, false
 	}
 	return t.all[t.view[t.cursor]], true
 }
 
 // Visible returns the authorizers shown, in order (for export).
-func (t *authTable) Visible() []storage.Authorizer {
-	out := make([]storage.Authorizer, len(t.view))
+func (t *authTable) Visible() []flow.Authorizer {
+	out := make([]flow.Authorizer, len(t.view))
 	for i, idx := range t.view {
 		out[i] = t.all[idx]
 	}
@@ -218,33 +218,32 @@ func tableColumns(width int) columns {
 	return c
 }
 
-// rowStatus is how an authorizer's state reads in the table and the detail view.
-func rowStatus(a storage.Authorizer, now time.Time, refreshing bool) (string, string) {
-	switch {
-	case refreshing:
+// healthLevels are the display levels of the engine's healths.
+var healthLevels = map[flow.Health]string{
+	flow.HealthOK:          levelOK,
+	flow.HealthExpired:     levelWarn,
+	flow.HealthSuperseded:  levelWarn,
+	flow.HealthNoToken:     levelWarn,
+	flow.HealthError:       levelErr,
+	flow.HealthNeedsReauth: levelErr,
+	flow.HealthRevoked:     levelErr,
+}
+
+// rowStatus is how an authorizer's state reads in the table and the detail view: its health
+// (the engine's word), or that the console is refreshing it.
+func rowStatus(a flow.Authorizer, now time.Time, refreshing bool) (string, string) {
+	if refreshing {
 		return "refreshing", levelInfo
-	case a.Status == storage.StatusHealthy && !a.AccessExpiresAt.IsZero() && !a.AccessExpiresAt.After(now):
-		return "expired", levelWarn
 	}
-	switch a.Status {
-	case storage.StatusHealthy:
-		return "healthy", levelOK
-	case storage.StatusSuperseded:
-		return "superseded", levelWarn
-	case storage.StatusNeedsReauth:
-		return "needs re-auth", levelErr
-	case storage.StatusRevoked:
-		return "revoked", levelErr
-	case storage.StatusNoToken:
-		return "no token", levelWarn
-	case storage.StatusError:
-		return "error", levelErr
+	h := a.Health(now)
+	if level, ok := healthLevels[h]; ok {
+		return string(h), level
 	}
-	return a.Status, levelInfo
+	return string(h), levelInfo
 }
 
 // tokenLeft is the access-token countdown cell.
-func tokenLeft(a storage.Authorizer, now time.Time) string {
+func tokenLeft(a flow.Authorizer, now time.Time) string {
 	if a.AccessToken == "" || a.AccessExpiresAt.IsZero() {
 		return "—"
 	}

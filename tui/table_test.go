@@ -8,15 +8,15 @@ import (
 
 	"rsc.io/qr"
 
-	"wxauth/storage"
+	"wxauth/core/flow"
 )
 
 // manyAuthorizers builds n authorizers with varied names, statuses and expiries.
-func manyAuthorizers(n int) []storage.Authorizer {
-	statuses := []string{storage.StatusHealthy, storage.StatusHealthy, storage.StatusHealthy, storage.StatusError, storage.StatusNeedsReauth, storage.StatusRevoked}
-	out := make([]storage.Authorizer, n)
+func manyAuthorizers(n int) []flow.Authorizer {
+	statuses := []flow.AuthorizerStatus{flow.AuthorizerHealthy, flow.AuthorizerHealthy, flow.AuthorizerHealthy, flow.AuthorizerError, flow.AuthorizerNeedsReauth, flow.AuthorizerRevoked}
+	out := make([]flow.Authorizer, n)
 	for i := range out {
-		out[i] = storage.Authorizer{ComponentAppID: testAppID, AppID: fmt.Sprintf("wx%016x", uint64(i)*0x9e3779b97f4a7c15>>8),
+		out[i] = flow.Authorizer{ComponentAppID: testAppID, AppID: fmt.Sprintf("wx%016x", uint64(i)*0x9e3779b97f4a7c15>>8),
 			NickName: fmt.Sprintf("商户小程序%05d", (i*7919)%n), Kind: []string{"miniprogram", "officialaccount"}[i%2],
 			Status: statuses[i%len(statuses)], AccessToken: fmt.Sprintf("tok%d", i), RefreshToken: "refreshtoken@@@x",
 			AccessObtainedAt: t0.Add(-time.Hour), AccessExpiresAt: t0.Add(time.Duration(i%7200) * time.Second)}
@@ -68,22 +68,24 @@ func TestTableWindowWith10000Rows(t *testing.T) {
 
 func TestRowStatus(t *testing.T) {
 	tests := []struct {
-		a          storage.Authorizer
+		a          flow.Authorizer
 		refreshing bool
 		want       string
+		level      string
 	}{
-		{storage.Authorizer{Status: storage.StatusHealthy, AccessExpiresAt: t0.Add(time.Hour)}, false, "healthy"},
-		{storage.Authorizer{Status: storage.StatusHealthy, AccessExpiresAt: t0.Add(time.Hour)}, true, "refreshing"},
-		{storage.Authorizer{Status: storage.StatusHealthy, AccessExpiresAt: t0.Add(-time.Second)}, false, "expired"},
-		{storage.Authorizer{Status: storage.StatusSuperseded}, false, "superseded"},
-		{storage.Authorizer{Status: storage.StatusNeedsReauth}, false, "needs re-auth"},
-		{storage.Authorizer{Status: storage.StatusRevoked}, false, "revoked"},
-		{storage.Authorizer{Status: storage.StatusNoToken}, false, "no token"},
-		{storage.Authorizer{Status: storage.StatusError}, false, "error"},
+		{flow.Authorizer{Status: flow.AuthorizerHealthy, AccessExpiresAt: t0.Add(time.Hour)}, false, "healthy", levelOK},
+		{flow.Authorizer{Status: flow.AuthorizerHealthy, AccessExpiresAt: t0.Add(time.Hour)}, true, "refreshing", levelInfo},
+		{flow.Authorizer{Status: flow.AuthorizerHealthy, AccessExpiresAt: t0.Add(-time.Second)}, false, "expired", levelWarn},
+		{flow.Authorizer{Status: flow.AuthorizerSuperseded}, false, "superseded", levelWarn},
+		{flow.Authorizer{Status: flow.AuthorizerNeedsReauth}, false, "needs re-auth", levelErr},
+		{flow.Authorizer{Status: flow.AuthorizerRevoked}, false, "revoked", levelErr},
+		{flow.Authorizer{Status: flow.AuthorizerNoToken}, false, "no token", levelWarn},
+		{flow.Authorizer{Status: flow.AuthorizerError}, false, "error", levelErr},
+		{flow.Authorizer{Status: "paused"}, false, "paused", levelInfo}, // a status this console does not know yet
 	}
 	for _, tt := range tests {
-		if got, _ := rowStatus(tt.a, t0, tt.refreshing); got != tt.want {
-			t.Errorf("%s refreshing=%v: %s, want %s", tt.a.Status, tt.refreshing, got, tt.want)
+		if got, level := rowStatus(tt.a, t0, tt.refreshing); got != tt.want || level != tt.level {
+			t.Errorf("%s refreshing=%v: %s (%s), want %s (%s)", tt.a.Status, tt.refreshing, got, level, tt.want, tt.level)
 		}
 	}
 }
@@ -141,22 +143,5 @@ func TestQRLinesDecodeToTheCode(t *testing.T) {
 	}
 	if _, err := qrLines(strings.Repeat("x", 3000)); err == nil {
 		t.Fatal("a payload too long for any QR code was accepted")
-	}
-}
-
-func TestParseCategories(t *testing.T) {
-	tests := []struct {
-		in   string
-		want string
-		err  bool
-	}{
-		{"", "[]", false}, {"1,17, 18", "[1 17 18]", false}, {"1|2", "[1 2]", false}, {"1，2", "[1 2]", false},
-		{"x", "", true}, {"0", "", true}, {"-3", "", true},
-	}
-	for _, tt := range tests {
-		got, err := parseCategories(tt.in)
-		if (err != nil) != tt.err || (!tt.err && fmt.Sprint(got) != tt.want) {
-			t.Errorf("parseCategories(%q) = %v, %v", tt.in, got, err)
-		}
 	}
 }

@@ -26,8 +26,8 @@ type RunOptions struct {
 }
 
 // Run shows the console until the user quits. Engine events reach it through Program.Send
-// from one goroutine; the refresher, when asked for, and the listener (a command of the model)
-// live exactly as long as the program.
+// from one goroutine; the refresher, when asked for, the listener and an authorization's run
+// (commands of the model) live exactly as long as the program.
 func Run(ctx context.Context, eng *flow.Engine, ro RunOptions) (Result, error) {
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)

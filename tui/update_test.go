@@ -9,7 +9,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"wxauth/core/flow"
-	"wxauth/storage"
 )
 
 func isQuit(t *testing.T, cmd tea.Cmd) bool {
@@ -301,10 +300,10 @@ func TestPushTicketAndPlatformKeys(t *testing.T) {
 	}
 	second := testPlatform
 	second.ComponentAppID = "wx0123456789abcdef"
-	send(m, platformsMsg{list: []storage.Platform{testPlatform, second}})
+	send(m, platformsMsg{list: []flow.Platform{testPlatform, second}})
 	press(m, "down", "enter")
-	if m.appid != second.ComponentAppID || m.screen != screenDashboard || m.loaded {
-		t.Fatalf("switch: appid %s screen %d loaded %v", m.appid, m.screen, m.loaded)
+	if m.componentAppID != second.ComponentAppID || m.screen != screenDashboard || m.loaded {
+		t.Fatalf("switch: appid %s screen %d loaded %v", m.componentAppID, m.screen, m.loaded)
 	}
 	press(m, "p", "down", "down", "enter")
 	if m.screen != screenForm {
@@ -318,289 +317,6 @@ func TestPushTicketAndPlatformKeys(t *testing.T) {
 	if m.screen != screenForm {
 		t.Fatal("n should add a platform")
 	}
-}
-
-func TestExportDialogKeys(t *testing.T) {
-	m := loaded(t, 100, 30, Options{})
-	press(m, "e")
-	d := m.export
-	if d == nil || len(d.items) != 3 {
-		t.Fatal("e did not open the export of the shown authorizers")
-	}
-	press(m, "right")
-	if d.format != 1 || d.path.Value() != "wxauth-tokens.json" {
-		t.Fatalf("format %d path %s", d.format, d.path.Value())
-	}
-	press(m, "left", "left")
-	if d.format != 2 || d.path.Value() != "wxauth-tokens.sh" {
-		t.Fatalf("format %d path %s", d.format, d.path.Value())
-	}
-	press(m, "tab", "right", "tab", "space", "tab")
-	if !d.toFile || !d.withRefresh || d.field != 3 || !d.path.Focused() {
-		t.Fatalf("toFile %v refresh %v field %d", d.toFile, d.withRefresh, d.field)
-	}
-	press(m, "esc")
-	if m.export != nil {
-		t.Fatal("esc did not close the dialog")
-	}
-	// To the clipboard: formatted by core/export; only authorizers with a token.
-	press(m, "e", "enter")
-	msgs := collect(t, nil, timeoutShort)
-	_ = msgs
-	if m.export != nil {
-		t.Fatal("enter did not close the dialog")
-	}
-}
-
-func TestExportToClipboardAndFile(t *testing.T) {
-	m := loaded(t, 100, 30, Options{})
-	press(m, "e")
-	msgs := collect(t, press(m, "enter"), timeoutShort)
-	got, ok := clipboardValue(msgs)
-	if !ok {
-		t.Fatal("no clipboard write")
-	}
-	a := fixtureAuthorizers()
-	mustContain(t, got, "WXAUTH_WX8D5E2F7A1C3B9046_ACCESS_TOKEN="+a[0].AccessToken, "WXAUTH_WX9E4C6A2F8B1D3057_ACCESS_TOKEN=")
-	if strings.Contains(got, "REFRESH_TOKEN") || strings.Contains(got, "WX2C7B1E9F0A4D6835") {
-		t.Fatalf("exported refresh tokens or the revoked account without token:\n%s", got)
-	}
-
-	dir := t.TempDir()
-	press(m, "e", "right", "tab", "right", "tab", "right", "tab")
-	m.export.path.SetValue(dir + "/out.json")
-	msgs = collect(t, press(m, "enter"), timeoutShort)
-	done, ok := find[exportDoneMsg](msgs)
-	if !ok || done.err != nil {
-		t.Fatalf("export: %+v", done)
-	}
-	send(m, done)
-	mustContain(t, view(m), "exported 2 access tokens with refresh tokens (json) to a file only you can read (0600)")
-	assertFile0600(t, dir+"/out.json", a[0].RefreshToken)
-}
-
-func TestSetupKeys(t *testing.T) {
-	m := newTestModel(t, Options{})
-	send(m, teaWS(80, 24))
-	send(m, platformsMsg{})
-	if m.screen != screenSetup {
-		t.Fatal("no platform should show the first-run choice")
-	}
-	press(m, "down", "up")
-	if !isQuit(t, press(m, "enter")) || !m.Result().WantSandbox {
-		t.Fatal("choosing the sandbox should quit with WantSandbox")
-	}
-	m = newTestModel(t, Options{})
-	send(m, teaWS(80, 24))
-	send(m, platformsMsg{})
-	press(m, "2")
-	if m.screen != screenForm {
-		t.Fatal("2 should open the form")
-	}
-	press(m, "esc")
-	if m.screen != screenSetup {
-		t.Fatal("esc should go back to the choice")
-	}
-}
-
-func TestPlatformForm(t *testing.T) {
-	m := newTestModel(t, Options{})
-	send(m, teaWS(120, 40))
-	send(m, platformsMsg{})
-	press(m, "2")
-	typeText(m, "wxZZ")
-	press(m, "tab")
-	mustContain(t, view(m), "✗ must be wx followed by 16 lowercase hex digits")
-	// Fix it: the error moves on to the next field once visited.
-	press(m, "shift+tab")
-	for range 4 {
-		press(m, "backspace")
-	}
-	typeText(m, "wx0123456789abcdef")
-	press(m, "tab")
-	typeText(m, "short")
-	press(m, "tab")
-	v := view(m)
-	mustContain(t, v, "✗ must be 32 characters, got 5")
-	if strings.Contains(v, "short") {
-		t.Fatal("the appsecret is shown while typed")
-	}
-	press(m, "shift+tab")
-	for range 5 {
-		press(m, "backspace")
-	}
-	typeText(m, "0123456789abcdef0123456789abcdef")
-	press(m, "tab")
-	typeText(m, "tok3n")
-	press(m, "tab")
-	typeText(m, "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
-	press(m, "tab")
-	typeText(m, "https://auth.example.com/")
-	if press(m, "ctrl+s"); m.form.submitting {
-		t.Fatal("an invalid form was submitted")
-	}
-	if m.form.focus != 4 {
-		t.Fatalf("focus %d, want the auth domain", m.form.focus)
-	}
-	mustContain(t, view(m), "✗ must be a bare host[:port]")
-	for range len("https://auth.example.com/") {
-		press(m, "backspace")
-	}
-	typeText(m, "auth.example.com")
-	if cmd := press(m, "ctrl+s"); cmd == nil || !m.form.submitting {
-		t.Fatal("a valid form was not submitted")
-	}
-	p := m.form.platform()
-	if p.ComponentAppID != "wx0123456789abcdef" || p.AuthDomain != "auth.example.com" || p.Token != "tok3n" {
-		t.Fatalf("platform %+v", p)
-	}
-	// The engine's answer: a field error goes next to its field; success opens the dashboard.
-	send(m, platformAddedMsg{err: &flow.FieldError{Field: "public URL", Reason: "must be an http(s) URL"}})
-	mustContain(t, view(m), "✗ must be an http(s) URL")
-	p.PublicURL = "https://auth.example.com"
-	cmd := send(m, platformAddedMsg{p: p})
-	if cmd == nil || m.screen != screenDashboard || m.appid != p.ComponentAppID {
-		t.Fatalf("after saving: screen %d appid %s", m.screen, m.appid)
-	}
-}
-
-func TestAuthorizeKeys(t *testing.T) {
-	sb := &fakeSandbox{}
-	m := loaded(t, 120, 40, Options{Sandbox: sb})
-	press(m, "a")
-	if m.screen != screenAuthorize || m.auth.started != nil {
-		t.Fatal("a should open the options")
-	}
-	press(m, "right")
-	if authTypes[m.auth.authType].value != 2 {
-		t.Fatalf("auth type %d", authTypes[m.auth.authType].value)
-	}
-	press(m, "left")
-	press(m, "tab")
-	typeText(m, "wx8d5e2f7a1c3b9046")
-	press(m, "tab")
-	typeText(m, "17,x")
-	mustContain(t, view(m), `"x" is not a permission-set id`)
-	if press(m, "enter") != nil {
-		t.Fatal("started with invalid permission sets")
-	}
-	press(m, "backspace", "backspace")
-	typeText(m, " 18")
-	if press(m, "enter") == nil || !m.auth.starting {
-		t.Fatal("enter did not start")
-	}
-	send(m, authStartedMsg{err: &flow.UserError{Msg: "no component_verify_ticket has arrived yet", Remedy: "ask for one with t"}})
-	mustContain(t, view(m), "no component_verify_ticket has arrived yet", "what to do: ask for one with t")
-
-	auth := fixtureAuthorization()
-	cmd := send(m, authStartedMsg{auth: auth})
-	if m.auth.started == nil || len(m.auth.qr) == 0 || cmd == nil {
-		t.Fatal("the session did not start")
-	}
-	mustContain(t, view(m), auth.LaunchURL, "not opened: no graphical display", "press x to approve")
-
-	// x approves through the sandbox.
-	msgs := collect(t, press(m, "x"), timeoutShort)
-	if _, ok := find[approveMsg](msgs); !ok || len(sb.approved) != 1 || sb.approved[0] != auth.Session.ID {
-		t.Fatalf("approved %v", sb.approved)
-	}
-	send(m, approveMsg{err: errors.New("the authorization page offers no account")})
-	mustContain(t, view(m), "the sandbox merchant could not approve")
-
-	// y copies the launch link.
-	if got, _ := clipboardValue(collect(t, press(m, "y"), timeoutShort)); got != auth.LaunchURL {
-		t.Fatalf("copied %q", got)
-	}
-	// m shows the QR code alone; m or esc go back.
-	press(m, "m")
-	if !m.auth.qrFull {
-		t.Fatal("m did not show the QR code")
-	}
-	mustContain(t, view(m), "scan with WeChat", "▀")
-	press(m, "esc")
-	if m.auth.qrFull {
-		t.Fatal("esc did not leave the QR code")
-	}
-	// i types a code; enter submits it; esc stops typing.
-	press(m, "i")
-	if !m.auth.paste.Focused() {
-		t.Fatal("i did not focus the paste field")
-	}
-	typeText(m, "queryauthcode@@@abc")
-	if press(m, "enter") == nil || !m.auth.pasteBusy {
-		t.Fatal("enter did not submit the paste")
-	}
-	send(m, pasteResultMsg{err: &flow.UserError{Msg: "61010 code is expired"}})
-	mustContain(t, view(m), "the pasted code did not work: 61010 code is expired")
-	press(m, "esc")
-	if m.auth.paste.Focused() {
-		t.Fatal("esc did not blur the paste field")
-	}
-	// A bracketed paste fills the field without a key.
-	send(m, tea.PasteMsg{Content: "https://x/cb?auth_code=queryauthcode@@@zz&expires_in=3600"})
-	if !m.auth.paste.Focused() || !strings.Contains(m.auth.paste.Value(), "queryauthcode@@@zz") {
-		t.Fatal("paste did not land in the field")
-	}
-	press(m, "esc")
-	// esc leaves the session waiting; a shows it again.
-	press(m, "esc")
-	if m.screen != screenDashboard || m.auth.started == nil {
-		t.Fatal("esc should keep the session")
-	}
-	press(m, "a")
-	if m.screen != screenAuthorize || m.auth.started == nil {
-		t.Fatal("a should show the waiting session")
-	}
-	// n gives it up for new options.
-	press(m, "n")
-	if m.auth.started != nil {
-		t.Fatal("n did not end the session")
-	}
-}
-
-func TestSessionDoneSelectsTheNewAuthorizer(t *testing.T) {
-	m := loaded(t, 120, 40, Options{Sandbox: &fakeSandbox{}})
-	press(m, "a")
-	auth := fixtureAuthorization()
-	send(m, authStartedMsg{auth: auth})
-	// A session from another start is ignored.
-	send(m, sessionDoneMsg{id: "other", sess: storage.Session{State: storage.SessionDone}})
-	if m.auth.started == nil {
-		t.Fatal("a stale session ended the current one")
-	}
-	send(m, sessionDoneMsg{id: auth.Session.ID, sess: storage.Session{ID: auth.Session.ID, State: storage.SessionDone,
-		AuthorizerAppID: "wx8d5e2f7a1c3b9046", CodeSource: flow.SourceRedirect}})
-	if m.screen != screenDashboard || m.auth.started != nil {
-		t.Fatal("not back on the dashboard")
-	}
-	if a, _ := m.table.Selected(); a.AppID != "wx8d5e2f7a1c3b9046" {
-		t.Fatalf("selected %s", a.AppID)
-	}
-	send(m, authorizerLoadedMsg{a: fixtureAuthorizers()[0]})
-	mustContain(t, view(m), "✓ 拾光咖啡点单 (wx8d5e2f7a1c3b9046) authorized; its access token is valid 1h35m")
-
-	// A failed session says why.
-	press(m, "a")
-	send(m, authStartedMsg{auth: auth})
-	send(m, sessionDoneMsg{id: auth.Session.ID, err: &flow.UserError{Msg: "the pre_auth_code expired before the merchant approved", Remedy: "start a new authorization"}})
-	mustContain(t, view(m), "the pre_auth_code expired before the merchant approved")
-	if m.auth.started != nil {
-		t.Fatal("the failed session is still shown as waiting")
-	}
-}
-
-func TestApproveKeyOnlyInSandbox(t *testing.T) {
-	m := loaded(t, 100, 30, Options{})
-	send(m, authStartedMsg{auth: fixtureAuthorization()})
-	if press(m, "x") != nil {
-		t.Fatal("x did something outside the sandbox")
-	}
-	if strings.Contains(view(m), "approve (sandbox)") {
-		t.Fatal("the approve key is advertised outside the sandbox")
-	}
-	m = loaded(t, 100, 30, Options{Sandbox: &fakeSandbox{}})
-	press(m, "x")
-	mustContain(t, view(m), "no authorization is waiting: press a")
 }
 
 func TestEngineEventsAndListener(t *testing.T) {
@@ -650,11 +366,11 @@ func TestBackgroundColour(t *testing.T) {
 		t.Fatal("Init did nothing")
 	}
 	send(m, tea.BackgroundColorMsg{Color: color.White})
-	if m.st.IsDark {
+	if m.styles.IsDark {
 		t.Fatal("a white background should give the light palette")
 	}
 	send(m, tea.BackgroundColorMsg{Color: color.Black})
-	if !m.st.IsDark {
+	if !m.styles.IsDark {
 		t.Fatal("a black background should give the dark palette")
 	}
 }

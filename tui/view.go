@@ -14,8 +14,8 @@ func (m *Model) View() tea.View {
 	v := tea.NewView(m.Render())
 	v.AltScreen = true
 	v.WindowTitle = "wxauth"
-	if m.appid != "" {
-		v.WindowTitle = "wxauth · " + m.appid
+	if m.componentAppID != "" {
+		v.WindowTitle = "wxauth · " + m.componentAppID
 	}
 	return v
 }
@@ -30,7 +30,7 @@ func (m *Model) Render() string {
 	var body []string
 	switch m.screen {
 	case screenLoading:
-		body = padLines([]string{"", "  " + m.st.Dim.Render("reading the database…")}, bodyH)
+		body = padLines([]string{"", "  " + m.styles.Dim.Render("reading the database…")}, bodyH)
 	case screenSetup:
 		body = m.renderSetup(bodyH)
 	case screenForm:
@@ -121,10 +121,10 @@ var stateNames = map[flow.State]string{
 }
 
 func (m *Model) renderHeader() string {
-	st := m.st
+	st := m.styles
 	left := st.Title.Render(" wxauth")
-	if m.appid != "" {
-		left += "  " + st.Bold.Render(m.appid)
+	if m.componentAppID != "" {
+		left += "  " + st.Bold.Render(m.componentAppID)
 	}
 	if m.opts.Sandbox != nil {
 		left += " " + st.Sandbox.Render("sandbox")
@@ -158,7 +158,7 @@ func (m *Model) renderHeader() string {
 
 // renderFooter is the status line(s) and the help from the key map.
 func (m *Model) renderFooter() []string {
-	st := m.st
+	st := m.styles
 	var lines []string
 	switch {
 	case m.confirm != nil:
@@ -171,7 +171,7 @@ func (m *Model) renderFooter() []string {
 			style = st.StatusErr
 		}
 		text := m.status.text
-		if m.status.hand == "" && ansiWidth(text) > m.width-1 {
+		if m.status.handCopy == "" && ansiWidth(text) > m.width-1 {
 			// Errors carry their remedy: give them up to three lines, other news two.
 			ws := wrap(text, max(10, m.width-2))
 			n := 2
@@ -184,8 +184,8 @@ func (m *Model) renderFooter() []string {
 		} else {
 			lines = append(lines, " "+style.Render(trunc(text, m.width-1)))
 		}
-		if m.status.hand != "" {
-			for _, l := range strings.Split(hardWrap(m.status.hand, max(10, m.width-2)), "\n") {
+		if m.status.handCopy != "" {
+			for _, l := range strings.Split(hardWrap(m.status.handCopy, max(10, m.width-2)), "\n") {
 				lines = append(lines, " "+st.HandCopy.Render(l))
 			}
 		}
