@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -28,9 +27,9 @@ import (
 // buildWXAuth builds the wxauth binary and returns its path.
 func buildWXAuth(t testing.TB) string {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
+	goBin, err := exec.LookPath("go") // go test puts its own GOROOT/bin first in PATH
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Fatalf("no go command to build wxauth with: %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "wxauth")
 	cmd := exec.Command(goBin, "build", "-o", bin, "wxauth")

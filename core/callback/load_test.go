@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,10 +48,14 @@ func scale() (loadScale, bool) {
 //     SQLite frame in a CPU profile of the flood);
 //   - valid pushes at 20/s during a flood: all stored, answered within 5 s.
 //
-// The latency and rate targets are asserted without the race detector (which slows SQLite's
-// transpiled C far more than net/http); the correctness checks always.
+// The correctness checks (every valid push answered `success` and committed, every forged one
+// rejected without database work) run always. The latency and rate targets are wall-clock
+// figures of the machine: they are asserted only in the full run (WXAUTH_LOAD=1) and without
+// the race detector (which slows SQLite's transpiled C far more than net/http); the default
+// run logs them.
 func TestListenerLoad(t *testing.T) {
-	sc, _ := scale()
+	sc, full := scale()
+	timed := full && !raceEnabled
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	e, db := newEngine(t)
@@ -102,7 +107,7 @@ func TestListenerLoad(t *testing.T) {
 		if res.Errors > 0 || res.Codes[200] != len(shots) {
 			t.Fatalf("not every push stored: %s; first error: %v", res, res.FirstErr)
 		}
-		if res.Pct(0.99) > 5*time.Millisecond && !raceEnabled {
+		if timed && res.Pct(0.99) > 5*time.Millisecond {
 			t.Errorf("p99 %v above the 5 ms target", res.Pct(0.99))
 		}
 	})
@@ -166,7 +171,7 @@ func TestListenerLoad(t *testing.T) {
 				}
 			}
 		}
-		if ratio < 0.5 && !raceEnabled {
+		if timed && ratio < 0.5 {
 			t.Errorf("the listener rejects at %.0f/s, below half the bare handler's %.0f/s", res.Rate(), bareRes.Rate())
 		}
 	})
@@ -176,10 +181,16 @@ func TestListenerLoad(t *testing.T) {
 		shots := sealTickets(int(sc.floodFor.Seconds()*rate), "flood")
 		fctx, fstop := context.WithCancel(ctx)
 		floodDone := make(chan loadResult)
+		var flooding atomic.Int64 // forged pushes the flood has started
 		go func() {
-			floodDone <- closedLoop(fctx, newLoadClient(sc.workers), sc.workers, sc.floodCount, sc.floodFor+time.Second, func(i int) shot { return forged[i%len(forged)] })
+			floodDone <- closedLoop(fctx, newLoadClient(sc.workers), sc.workers, sc.floodCount, sc.floodFor+time.Second, func(i int) shot {
+				flooding.Add(1)
+				return forged[i%len(forged)]
+			})
 		}()
-		time.Sleep(200 * time.Millisecond) // the flood is on
+		for began := time.Now(); flooding.Load() < int64(4*sc.workers) && time.Since(began) < sc.floodFor; {
+			time.Sleep(time.Millisecond) // until the flood is on
+		}
 		res := steady(ctx, newLoadClient(4), rate, len(shots), 64, time.Hour, func(i int) shot { return shots[i] }, stored("flood"))
 		fstop()
 		flood := <-floodDone
@@ -188,7 +199,7 @@ func TestListenerLoad(t *testing.T) {
 		if res.Errors > 0 || res.Codes[200] != len(shots) {
 			t.Fatalf("valid pushes lost in the flood: %s; first error: %v", res, res.FirstErr)
 		}
-		if res.Max() > 5*time.Second {
+		if full && res.Max() > 5*time.Second {
 			t.Fatalf("a valid push waited %v in the flood (WeChat gives up after 5 s)", res.Max())
 		}
 	})

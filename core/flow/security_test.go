@@ -142,10 +142,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var texts []string
-	for _, line := range strings.Split(logs.String(), "\n") {
-		texts = append(texts, line)
-	}
+	texts := strings.Split(logs.String(), "\n")
 	for _, ev := range events {
 		texts = append(texts, ev.Text())
 	}

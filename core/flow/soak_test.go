@@ -193,7 +193,6 @@ func runSoak(t *testing.T, cfg soakConfig, rng *rand.Rand) {
 
 	sb.Sim.SetFaults(cfg.faults)
 	begin, wall := sb.Sim.Now(), time.Now()
-	end := begin.Add(cfg.span)
 	steps := int(cfg.span / cfg.step)
 	revokeAt, reauthAt := map[int]string{}, map[int]string{}
 	order := rng.Perm(len(world.Accounts))
@@ -241,7 +240,7 @@ func runSoak(t *testing.T, cfg soakConfig, rng *rand.Rand) {
 		sb.Sim.Advance(cfg.step)
 		st.waitQuiet(ctx, cfg.settle)
 	}
-	end = sb.Sim.Now()
+	end := sb.Sim.Now()
 	st.checkRefreshTokens(ctx)
 	st.finalChecks(ctx, begin, end)
 	st.report(begin, end, time.Since(wall))

@@ -102,7 +102,13 @@ func TestFailedPushes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, func(w *wxsim.World) { w.Settings.PushTimeout = wxsim.Duration(200 * time.Millisecond) })
+			// Only the slow receiver meets the short timeout: the others answer at once, but on a
+			// busy machine "at once" may take longer than 200ms.
+			timeout := 5 * time.Second
+			if tt.delay > 0 {
+				timeout = 200 * time.Millisecond
+			}
+			e := newEnv(t, func(w *wxsim.World) { w.Settings.PushTimeout = wxsim.Duration(timeout) })
 			e.rc.setReply(tt.reply, tt.delay)
 			err := e.sim.PushTicket(e.ctx, e.p.ComponentAppID, false)
 			if !errors.Is(err, wxsim.ErrPushFailed) || !strings.Contains(err.Error(), tt.wantErr) {
