@@ -59,8 +59,8 @@ type (
 	// (tmux says so) or only likely (most terminals accept it; some ignore it silently).
 	clipProbeMsg  struct{ osc52, sure bool }
 	exportDoneMsg struct {
-		what, path, data string // data is set when exported to the clipboard
-		err              error
+		what, path string
+		err        error
 	}
 )
 
