@@ -140,7 +140,7 @@ func (e *Engine) CaptureCode(ctx context.Context, sessionID, code, source string
 		return Authorizer{}, err
 	}
 	e.emit(ctx, Event{Kind: EventCodeCaptured, ComponentAppID: s.ComponentAppID, Message: "authorization code received from the " + source})
-	return e.exchange(ctx, s)
+	return e.exchange(ctx, s, false)
 }
 
 // AuthorizeWithCode completes an authorization from whatever the user pasted: the redirected URL (any
@@ -178,8 +178,9 @@ func (e *Engine) AuthorizeWithCode(ctx context.Context, componentAppID, input st
 }
 
 // exchange calls api_query_auth, commits what WeChat returned before anything else, then
-// fetches the account's info.
-func (e *Engine) exchange(ctx context.Context, s Session) (Authorizer, error) {
+// fetches the account's info. held says whether the caller holds the platform's lease (the
+// refresher resuming an exchange does): the component token is then renewed in place.
+func (e *Engine) exchange(ctx context.Context, s Session, held bool) (Authorizer, error) {
 	fail := func(what string, err error) (Authorizer, error) {
 		ev := errorEvent(EventError, s.ComponentAppID, "", what, err)
 		if ferr := e.finishSession(context.WithoutCancel(ctx), s.ID, "", ev.Message); ferr != nil {
@@ -196,7 +197,7 @@ func (e *Engine) exchange(ctx context.Context, s Session) (Authorizer, error) {
 		return fail("platform", err)
 	}
 	var qa wxapi.QueryAuth
-	err = e.componentCall(ctx, p, "api_query_auth", false, func(ctx context.Context, c *wxapi.Client, token string) (err error) {
+	err = e.componentCall(ctx, p, "api_query_auth", held, func(ctx context.Context, c *wxapi.Client, token string) (err error) {
 		qa, err = c.QueryAuth(ctx, token, p.ComponentAppID, s.AuthCode)
 		return err
 	})
@@ -215,7 +216,7 @@ func (e *Engine) exchange(ctx context.Context, s Session) (Authorizer, error) {
 	if err != nil {
 		return fail("storing the authorization", err)
 	}
-	e.fetchInfo(ctx, p, appid, false)
+	e.fetchInfo(ctx, p, appid, held)
 	if err := e.finishSession(ctx, s.ID, appid, ""); err != nil {
 		return Authorizer{}, err
 	}
