@@ -36,8 +36,9 @@ func TestServeAuthorizedPushAlone(t *testing.T) {
 	// and no browser comes back to us: only the push carries the code.
 	s := startSession(t, e.db)
 	e.approve(t, s, coffeeAppID, false)
+	// The grant is stored first, then the account's info fetched, then the session finished.
 	waitFor(t, 10*time.Second, "serve to store the authorizer", func() bool {
-		return authorizerStatus(t, e.db)[coffeeAppID] == storage.StatusHealthy
+		return authorizerStatus(t, e.db)[coffeeAppID] == storage.StatusHealthy && latestSession(t, e.db).State == storage.SessionDone
 	})
 	var st struct {
 		Platforms []struct {

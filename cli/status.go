@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -96,6 +97,7 @@ type platformStatus struct {
 	Session        *sessionStatus `json:"session"`
 	Authorizers    countStatus    `json:"authorizers"`
 	CallsToday     map[string]int `json:"calls_today"`
+	FaultsLastHour map[string]int `json:"faults_last_hour"`
 	Events         []eventStatus  `json:"events"`
 
 	ticketExpires time.Time
@@ -157,9 +159,12 @@ func (a *app) platformStatus(ctx context.Context, eng *flow.Engine, id string, n
 	ps := platformStatus{ComponentAppID: p.ComponentAppID, PublicURL: p.PublicURL, ListenAddr: p.ListenAddr,
 		State: string(snap.State), SideStates: []sideState{}, LastPushAt: timeJSON(snap.LastPushAt),
 		Authorizers: countStatus{Healthy: snap.Healthy, Total: len(snap.Authorizers)},
-		CallsToday:  snap.CallsToday, Events: []eventStatus{}, lastPush: snap.LastPushAt, session: snap.Session}
+		CallsToday:  snap.CallsToday, FaultsLastHour: snap.FaultsLastHour, Events: []eventStatus{}, lastPush: snap.LastPushAt, session: snap.Session}
 	if ps.CallsToday == nil {
 		ps.CallsToday = map[string]int{}
+	}
+	if ps.FaultsLastHour == nil {
+		ps.FaultsLastHour = map[string]int{}
 	}
 	for _, s := range snap.Side {
 		ps.SideStates = append(ps.SideStates, sideState{State: string(s), Remedy: snap.Remedy(s)})
@@ -235,18 +240,12 @@ func writeStatus(w io.Writer, now time.Time, ps platformStatus) {
 	}
 	row("authorizers", "%d/%d healthy", ps.Authorizers.Healthy, ps.Authorizers.Total)
 	if len(ps.CallsToday) > 0 {
-		apis := make([]string, 0, len(ps.CallsToday))
-		for api := range ps.CallsToday {
-			apis = append(apis, api)
-		}
-		slices.Sort(apis)
-		parts := make([]string, len(apis))
-		for i, api := range apis {
-			parts[i] = fmt.Sprintf("%s %d", api, ps.CallsToday[api])
-		}
-		row("API calls today", "%s", strings.Join(parts, ", "))
+		row("API calls today", "%s", countsText(ps.CallsToday, " "))
 	} else {
 		row("API calls today", "none")
+	}
+	if len(ps.FaultsLastHour) > 0 {
+		row("WeChat faults", "%s in the last hour (retried; see the events for any that failed)", countsText(ps.FaultsLastHour, " ×"))
 	}
 	if ps.NextStep != "" {
 		row("next", "%s", ps.NextStep)
@@ -265,4 +264,14 @@ func writeStatus(w io.Writer, now time.Time, ps platformStatus) {
 			}
 		}
 	}
+}
+
+// countsText renders counts by name in name order: "api_component_token 3, api_query_auth 1".
+func countsText(counts map[string]int, sep string) string {
+	names := slices.Sorted(maps.Keys(counts))
+	parts := make([]string, len(names))
+	for i, name := range names {
+		parts[i] = fmt.Sprintf("%s%s%d", name, sep, counts[name])
+	}
+	return strings.Join(parts, ", ")
 }

@@ -2,10 +2,14 @@ package cli_test
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"wxauth/cli"
+	"wxauth/core/wxapi"
+	"wxauth/core/wxsim"
 )
 
 // TestTokenWithoutTicket: before the first push nothing can be minted; only the user can fix
@@ -135,5 +139,43 @@ func BenchmarkTokenStored(b *testing.B) {
 		if code := cli.Main([]string{"--db", e.db, "token", coffeeAppID}, strings.NewReader(""), &out, &errOut); code != 0 {
 			b.Fatalf("exit %d: %s", code, errOut.String())
 		}
+	}
+}
+
+// TestTokenRenewWhileServeRuns: `token --renew` while `serve` holds the lease goes through the
+// store to serve, which renews; when WeChat fails every call, `token` says so with the errcode
+// and rid and exits 1 (not 3: nothing is the user's to fix), and `status` counts the faults.
+func TestTokenRenewWhileServeRuns(t *testing.T) {
+	ctx := context.Background()
+	e := newSimEnv(t)
+	startServe(t, e.db)
+	if err := e.sim.PushTicket(ctx, sandboxAppID, false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "serve to mint the component token", func() bool {
+		return e.sim.Stats().ComponentTokensMinted == 1
+	})
+	before := strings.TrimSpace(wxOK(t, e.db, "token").out)
+	after := strings.TrimSpace(wxOK(t, e.db, "token", "--renew").out)
+	if after == before || !e.checkToken(t, after).Valid {
+		t.Fatalf("token --renew printed %q (before %q), want a new valid token", after, before)
+	}
+
+	e.sim.SetFaults(wxsim.Faults{Path: wxapi.PathComponentToken, ErrCode: -1})
+	r := wx(t, e.db, "", "token", "--renew")
+	if r.code != 1 || !strings.Contains(r.err, "-1") || !strings.Contains(r.err, "rid") || strings.Contains(r.err, "has not renewed") {
+		t.Fatalf("token --renew against a failing WeChat: exit %d\nstderr: %s", r.code, r.err)
+	}
+	var st struct {
+		Platforms []struct {
+			Faults map[string]int `json:"faults_last_hour"`
+		} `json:"platforms"`
+	}
+	wxJSON(t, e.db, &st, "status")
+	if st.Platforms[0].Faults["-1"] == 0 {
+		t.Errorf("status faults_last_hour = %v, want the -1 answers", st.Platforms[0].Faults)
+	}
+	if out := wxOK(t, e.db, "status").out; !strings.Contains(out, "WeChat faults") {
+		t.Errorf("status does not show the faults:\n%s", out)
 	}
 }

@@ -107,3 +107,11 @@ func (db *DB) SwapComponentToken(ctx context.Context, prev int64, next Component
 	})
 	return next, err
 }
+
+// ExpireComponentToken marks the stored token dead at at, if it is still version: WeChat
+// rejected it before its time. The version stays, so the mint that follows swaps against it.
+func (db *DB) ExpireComponentToken(ctx context.Context, componentAppID string, version int64, at time.Time) error {
+	_, err := db.exec(ctx, `UPDATE component_tokens SET expires_at=? WHERE component_appid=? AND version=? AND expires_at>?`,
+		unixMilli(at), componentAppID, version, unixMilli(at))
+	return err
+}

@@ -29,13 +29,9 @@ func (e *Engine) StartAuthorization(ctx context.Context, componentAppID string, 
 	if err != nil {
 		return Authorization{}, err
 	}
-	compToken, err := e.ComponentToken(ctx, p.ComponentAppID)
-	if err != nil {
-		return Authorization{}, err
-	}
 	var pre wxapi.PreAuthCode
-	err = e.call(ctx, p, "api_create_preauthcode", func(ctx context.Context, c *wxapi.Client) (err error) {
-		pre, err = c.CreatePreAuthCode(ctx, compToken.Token, p.ComponentAppID)
+	err = e.componentCall(ctx, p, "api_create_preauthcode", false, func(ctx context.Context, c *wxapi.Client, token string) (err error) {
+		pre, err = c.CreatePreAuthCode(ctx, token, p.ComponentAppID)
 		return err
 	})
 	if err != nil {
@@ -144,7 +140,7 @@ func (e *Engine) CaptureCode(ctx context.Context, sessionID, code, source string
 		return Authorizer{}, err
 	}
 	e.emit(ctx, Event{Kind: EventCodeCaptured, ComponentAppID: s.ComponentAppID, Message: "authorization code received from the " + source})
-	return e.exchange(ctx, s)
+	return e.exchange(ctx, s, false)
 }
 
 // AuthorizeWithCode completes an authorization from whatever the user pasted: the redirected URL (any
@@ -182,8 +178,9 @@ func (e *Engine) AuthorizeWithCode(ctx context.Context, componentAppID, input st
 }
 
 // exchange calls api_query_auth, commits what WeChat returned before anything else, then
-// fetches the account's info.
-func (e *Engine) exchange(ctx context.Context, s Session) (Authorizer, error) {
+// fetches the account's info. held says whether the caller holds the platform's lease (the
+// refresher resuming an exchange does): the component token is then renewed in place.
+func (e *Engine) exchange(ctx context.Context, s Session, held bool) (Authorizer, error) {
 	fail := func(what string, err error) (Authorizer, error) {
 		ev := errorEvent(EventError, s.ComponentAppID, "", what, err)
 		if ferr := e.finishSession(context.WithoutCancel(ctx), s.ID, "", ev.Message); ferr != nil {
@@ -199,13 +196,9 @@ func (e *Engine) exchange(ctx context.Context, s Session) (Authorizer, error) {
 	if err != nil {
 		return fail("platform", err)
 	}
-	compToken, err := e.ComponentToken(ctx, p.ComponentAppID)
-	if err != nil {
-		return fail("component token", err)
-	}
 	var qa wxapi.QueryAuth
-	err = e.call(ctx, p, "api_query_auth", func(ctx context.Context, c *wxapi.Client) (err error) {
-		qa, err = c.QueryAuth(ctx, compToken.Token, p.ComponentAppID, s.AuthCode)
+	err = e.componentCall(ctx, p, "api_query_auth", held, func(ctx context.Context, c *wxapi.Client, token string) (err error) {
+		qa, err = c.QueryAuth(ctx, token, p.ComponentAppID, s.AuthCode)
 		return err
 	})
 	if err != nil {
@@ -223,7 +216,7 @@ func (e *Engine) exchange(ctx context.Context, s Session) (Authorizer, error) {
 	if err != nil {
 		return fail("storing the authorization", err)
 	}
-	e.fetchInfo(ctx, p, compToken.Token, appid)
+	e.fetchInfo(ctx, p, appid, held)
 	if err := e.finishSession(ctx, s.ID, appid, ""); err != nil {
 		return Authorizer{}, err
 	}
@@ -250,10 +243,11 @@ func (e *Engine) exchange(ctx context.Context, s Session) (Authorizer, error) {
 }
 
 // fetchInfo stores api_get_authorizer_info; a failure is reported but does not undo the grant.
-func (e *Engine) fetchInfo(ctx context.Context, p Platform, compToken, appid string) {
+// held says whether the caller holds the platform's lease.
+func (e *Engine) fetchInfo(ctx context.Context, p Platform, appid string, held bool) {
 	var info wxapi.AuthorizerInfoResponse
-	err := e.call(ctx, p, "api_get_authorizer_info", func(ctx context.Context, c *wxapi.Client) (err error) {
-		info, err = c.GetAuthorizerInfo(ctx, compToken, p.ComponentAppID, appid)
+	err := e.componentCall(ctx, p, "api_get_authorizer_info", held, func(ctx context.Context, c *wxapi.Client, token string) (err error) {
+		info, err = c.GetAuthorizerInfo(ctx, token, p.ComponentAppID, appid)
 		return err
 	})
 	if err != nil {

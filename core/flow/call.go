@@ -2,6 +2,8 @@ package flow
 
 import (
 	"context"
+	"errors"
+	"strconv"
 
 	"wxauth/core/wxapi"
 )
@@ -13,8 +15,42 @@ func (e *Engine) call(ctx context.Context, p Platform, api string, fn func(ctx c
 	c := e.client(p)
 	return e.policy.Retry(ctx, wxapi.IsRetryable, func(ctx context.Context) error {
 		e.count(ctx, p.ComponentAppID, api)
-		return fn(ctx, c)
+		err := fn(ctx, c)
+		if kind := faultKind(err); kind != "" {
+			e.countFault(ctx, p.ComponentAppID, kind)
+		}
+		return err
 	})
+}
+
+// faultKind names a failure that is WeChat's (or the network's) fault, for the hourly fault
+// counts `status` shows: "-1", "HTTP 502", "network", "truncated". A caller's own error (a bad
+// code, a quota) is not a fault, nor is a cancelled call.
+func faultKind(err error) string {
+	if err == nil || !wxapi.IsRetryable(err) {
+		return ""
+	}
+	var (
+		we *wxapi.Error
+		he *wxapi.HTTPError
+		de *wxapi.DecodeError
+	)
+	switch {
+	case errors.As(err, &we):
+		return strconv.Itoa(we.ErrCode)
+	case errors.As(err, &he):
+		return "HTTP " + strconv.Itoa(he.StatusCode)
+	case errors.As(err, &de):
+		return "truncated"
+	}
+	return "network"
+}
+
+// countFault records a fault (a failure to count never fails the call).
+func (e *Engine) countFault(ctx context.Context, componentAppID, kind string) {
+	if err := e.db.CountFault(context.WithoutCancel(ctx), componentAppID, kind, e.clock.Now()); err != nil {
+		e.log.Warn("counting a WeChat fault failed", "err", err)
+	}
 }
 
 // client is the WeChat API client for a platform.

@@ -256,6 +256,10 @@ func NeedsUser(err error) bool {
 	if errors.As(err, &ue) {
 		return true
 	}
+	var re *RenewalError
+	if errors.As(err, &re) {
+		return re.needsUser
+	}
 	info, ok := wxapi.Class(err)
 	return ok && info.NeedsUser
 }

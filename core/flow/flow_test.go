@@ -475,6 +475,16 @@ func TestQuotaExhaustedStopsCalling(t *testing.T) {
 }
 
 func TestInterruptedExchangeIsResumed(t *testing.T) {
+	for _, tokenDue := range []bool{false, true} {
+		t.Run(map[bool]string{false: "component token valid", true: "component token due at the resume"}[tokenDue], func(t *testing.T) {
+			resumeInterruptedExchange(t, tokenDue)
+		})
+	}
+}
+
+// resumeInterruptedExchange: the refresher resumes an exchange a stopped process left; with
+// tokenDue, the component token must be renewed first, under the lease the pass already holds.
+func resumeInterruptedExchange(t *testing.T, tokenDue bool) {
 	sb, ctx := start(t)
 	appid := firstMiniProgram(t)
 	// The merchant approves; the push is lost and the process that claimed the code stopped
@@ -497,6 +507,15 @@ func TestInterruptedExchangeIsResumed(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	resumer := flow.New(flow.Config{Store: sb.DB, Clock: sb.Sim, Holder: "resumer", ExchangeTimeout: 5 * time.Millisecond})
 	sb.Engine.Close() // the sandbox engine hands its lease over
+	if tokenDue {
+		if _, err := sb.Engine.ComponentToken(ctx, ""); err != nil {
+			t.Fatal(err)
+		}
+		tok, _ := sb.DB.ComponentToken(ctx, sb.Platform.ComponentAppID)
+		if err := sb.DB.ExpireComponentToken(ctx, sb.Platform.ComponentAppID, tok.Version, sb.Sim.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, err := resumer.RefreshDue(ctx, ""); err != nil {
 		t.Fatal(err)
 	}

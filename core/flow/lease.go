@@ -13,49 +13,73 @@ import (
 
 func leaseName(componentAppID string) string { return "refresh/" + componentAppID }
 
-// underLease runs fn holding the platform's refresh lease. When another process holds it, it
-// waits (up to 30 s) for done to report that the other holder did the work, or for the lease
-// to come free.
-func (e *Engine) underLease(ctx context.Context, componentAppID string, fn func(context.Context) error, done func(context.Context) (bool, error)) error {
+// Renewal targets: the component token, or an authorizer's appid.
+const targetComponent = "component"
+
+// leaseWait is how long a caller waits for another holder before giving up.
+const leaseWait = 30 * time.Second
+
+// underLease runs fn holding the platform's refresh lease. When another process holds it, the
+// request goes through the store to that holder (a renewal request for target), and this waits
+// for its answer, for done to report the work done, or for the lease to come free; whichever
+// comes first.
+func (e *Engine) underLease(ctx context.Context, componentAppID, target string, fn func(context.Context) error, done func(context.Context) (bool, error)) error {
 	lock := e.platformLock(componentAppID)
 	lock.Lock()
 	defer lock.Unlock()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(leaseWait)
+	var asked int64 // our renewal request, once filed
 	for {
 		ok, err := e.acquireLease(ctx, componentAppID)
 		if err != nil {
 			return fmt.Errorf("taking the refresh lease: %w", err)
 		}
 		if ok {
-			_, stop := e.keepLease(ctx, componentAppID)
-			err := fn(ctx)
-			stop()
-			e.mu.Lock()
-			leading := e.leading[componentAppID]
-			e.mu.Unlock()
-			if !leading {
-				// A one-shot holder (`wxauth token`, a console action) gives the lease back at
-				// once; the background refresher keeps it between its passes.
-				if rerr := e.db.ReleaseLease(context.WithoutCancel(ctx), leaseName(componentAppID), e.holder); rerr != nil {
-					e.log.Warn("releasing the refresh lease", "err", rerr)
-				}
+			err := e.holdingLease(ctx, componentAppID, fn)
+			if asked != 0 { // we did the work ourselves: the request is answered
+				e.finishRenewal(ctx, asked, err)
 			}
 			return err
 		}
 		if finished, err := done(ctx); err != nil || finished {
 			return err
 		}
+		if asked == 0 {
+			if asked, err = e.db.RequestRenewal(ctx, componentAppID, target, e.clock.Now()); err != nil {
+				return fmt.Errorf("asking the lease holder to renew: %w", err)
+			}
+		} else if answered, err := e.renewalAnswer(ctx, asked); answered || err != nil {
+			return err
+		}
 		if time.Now().After(deadline) {
 			holder, until, _ := e.db.LeaseHolder(ctx, leaseName(componentAppID))
-			return &UserError{Msg: fmt.Sprintf("another wxauth process (%s) holds the refresh lease until %s and has not renewed the token", holder, until.Format(time.RFC3339)),
-				Remedy: "check that process (`wxauth status`), or wait for its lease to expire"}
+			return &UserError{Msg: fmt.Sprintf("another wxauth process (%s) holds the refresh lease until %s and did not answer the renewal request in %s", holder, until.Format(time.RFC3339), leaseWait),
+				Remedy: "check that process (`wxauth status`, its log), or stop it so the lease is handed over"}
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// holdingLease runs fn under the lease we just took, keeping it alive, and hands a one-shot
+// lease back at once (`wxauth token`, a console action); the background refresher keeps it
+// between its passes.
+func (e *Engine) holdingLease(ctx context.Context, componentAppID string, fn func(context.Context) error) error {
+	_, stop := e.keepLease(ctx, componentAppID)
+	err := fn(ctx)
+	stop()
+	e.mu.Lock()
+	leading := e.leading[componentAppID]
+	e.mu.Unlock()
+	if !leading {
+		if rerr := e.db.ReleaseLease(context.WithoutCancel(ctx), leaseName(componentAppID), e.holder); rerr != nil {
+			e.log.Warn("releasing the refresh lease", "err", rerr)
+		}
+	}
+	return err
 }
 
 // keepLease renews the platform's lease every third of its TTL until stop is called. lost

@@ -51,7 +51,7 @@ func (e *Engine) HandlePush(ctx context.Context, componentAppID string, m wxapi.
 			defer e.bg.Done()
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.exchangeTimeout)
 			defer cancel()
-			_, _ = e.exchange(ctx, claimed) // failures are emitted and recorded on the session
+			_, _ = e.exchange(ctx, claimed, false) // failures are emitted and recorded on the session
 		}()
 		return nil
 	case wxapi.InfoTypeUnauthorized:

@@ -141,7 +141,7 @@ func (e *Engine) resumeExchanges(ctx context.Context, p Platform) {
 		}
 		e.emit(ctx, Event{Kind: EventCodeCaptured, ComponentAppID: p.ComponentAppID,
 			Message: "resuming an authorization-code exchange interrupted by a stopped process"})
-		if _, err := e.exchange(ctx, s); err != nil {
+		if _, err := e.exchange(ctx, s, true); err != nil { // RefreshDue holds the lease
 			e.log.Warn("resumed exchange failed", "err", err)
 		}
 	}
@@ -178,13 +178,29 @@ func (e *Engine) RunRefresher(ctx context.Context, interval time.Duration) {
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	renewals := time.NewTicker(renewalPoll)
+	defer renewals.Stop()
 	for {
 		e.refreshAll(ctx)
+		if !e.untilNextPass(ctx, t.C, renewals.C) {
+			return
+		}
+	}
+}
+
+// untilNextPass answers other processes' renewal requests until the next pass is due (or a
+// first ticket kicks it); false when ctx ended.
+func (e *Engine) untilNextPass(ctx context.Context, pass, renewals <-chan time.Time) bool {
+	for {
 		select {
 		case <-ctx.Done():
-			return
-		case <-t.C:
+			return false
+		case <-renewals:
+			e.serveRenewals(ctx)
+		case <-pass:
+			return true
 		case <-e.kick:
+			return true
 		}
 	}
 }

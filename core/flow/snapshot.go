@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"errors"
+	"time"
 
 	"wxauth/storage"
 )
@@ -39,6 +40,9 @@ func (e *Engine) Snapshot(ctx context.Context, componentAppID string) (Snapshot,
 		}
 	}
 	if s.CallsToday, err = e.db.CallCounts(ctx, p.ComponentAppID, now); err != nil {
+		return s, err
+	}
+	if s.FaultsLastHour, err = e.db.FaultCounts(ctx, p.ComponentAppID, now.Add(-time.Hour)); err != nil {
 		return s, err
 	}
 	s.State, s.Side = Derive(f, now)

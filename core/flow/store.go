@@ -22,6 +22,7 @@ type Store interface {
 	LeaseStore
 	EventLog
 	CallCounter
+	RenewalStore
 }
 
 // PlatformStore keeps the platforms' configuration.
@@ -44,6 +45,7 @@ type TicketStore interface {
 type TokenStore interface {
 	ComponentToken(ctx context.Context, componentAppID string) (storage.ComponentToken, error)
 	SwapComponentToken(ctx context.Context, prev int64, next storage.ComponentToken) (storage.ComponentToken, error)
+	ExpireComponentToken(ctx context.Context, componentAppID string, version int64, at time.Time) error
 }
 
 // AuthorizerStore keeps the authorized accounts, their tokens and refresh-token history.
@@ -83,10 +85,21 @@ type EventLog interface {
 	Events(ctx context.Context, componentAppID string, limit int) ([]storage.Event, error)
 }
 
-// CallCounter counts API calls per quota day.
+// CallCounter counts API calls per quota day, and WeChat's faults per hour.
 type CallCounter interface {
 	CountCall(ctx context.Context, componentAppID, api string, at time.Time) error
 	CallCounts(ctx context.Context, componentAppID string, at time.Time) (map[string]int, error)
+	CountFault(ctx context.Context, componentAppID, kind string, at time.Time) error
+	FaultCounts(ctx context.Context, componentAppID string, since time.Time) (map[string]int, error)
+}
+
+// RenewalStore carries renewal requests from any process to the lease holder, and the answers
+// back.
+type RenewalStore interface {
+	RequestRenewal(ctx context.Context, componentAppID, target string, at time.Time) (int64, error)
+	Renewal(ctx context.Context, id int64) (storage.RenewRequest, error)
+	PendingRenewals(ctx context.Context, componentAppID string) ([]storage.RenewRequest, error)
+	FinishRenewal(ctx context.Context, id int64, errText string, code int, needsUser bool, at time.Time) error
 }
 
 // The SQLite store is a Store.

@@ -37,7 +37,11 @@ func (e *Engine) ComponentToken(ctx context.Context, componentAppID string) (Com
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return tok, err
 	}
-	err = e.underLease(ctx, p.ComponentAppID, func(ctx context.Context) error {
+	// Without a ticket nothing can mint one, here or in the lease holder: say so at once.
+	if _, err := e.loadTicket(ctx, p.ComponentAppID); errors.Is(err, storage.ErrNotFound) {
+		return ComponentToken{}, noTicketError(p, err)
+	}
+	err = e.underLease(ctx, p.ComponentAppID, targetComponent, func(ctx context.Context) error {
 		cur, err := e.loadComponentToken(ctx, p.ComponentAppID)
 		if err == nil && lastsEnough(e.clock.Now(), cur.ObtainedAt, cur.ExpiresAt) {
 			return nil // another process renewed it while we waited
@@ -59,10 +63,7 @@ func (e *Engine) ComponentToken(ctx context.Context, componentAppID string) (Com
 func (e *Engine) mintComponentToken(ctx context.Context, p Platform, prevVersion int64) (ComponentToken, error) {
 	ticket, err := e.loadTicket(ctx, p.ComponentAppID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return ComponentToken{}, &UserError{
-			Msg:    "no component_verify_ticket has arrived yet for " + p.ComponentAppID,
-			Remedy: "WeChat pushes one every 10 minutes to " + p.PublicURL + "/wechat/events once the platform is approved; ask for one now with `wxauth ticket push`, or click 全网发布",
-			Err:    err}
+		return ComponentToken{}, noTicketError(p, err)
 	}
 	if err != nil {
 		return ComponentToken{}, err
@@ -96,6 +97,14 @@ func (e *Engine) mintComponentToken(ctx context.Context, p Platform, prevVersion
 	return tok, nil
 }
 
+// noTicketError says that no ticket has arrived, and how to get one.
+func noTicketError(p Platform, err error) error {
+	return &UserError{
+		Msg:    "no component_verify_ticket has arrived yet for " + p.ComponentAppID,
+		Remedy: "WeChat pushes one every 10 minutes to " + p.EventURL() + " once the platform is approved; ask for one now with `wxauth ticket push`, or click 全网发布",
+		Err:    err}
+}
+
 // AuthorizerToken returns a valid authorizer_access_token, refreshing it under the lease when
 // it is missing or about to expire.
 func (e *Engine) AuthorizerToken(ctx context.Context, componentAppID, authorizerAppID string) (Authorizer, error) {
@@ -117,7 +126,7 @@ func (e *Engine) AuthorizerToken(ctx context.Context, componentAppID, authorizer
 		cur, err := e.loadAuthorizer(ctx, p.ComponentAppID, authorizerAppID)
 		return err == nil && cur.accessVersion != a.accessVersion && lastsEnough(e.clock.Now(), cur.AccessObtainedAt, cur.AccessExpiresAt), err
 	}
-	err = e.underLease(ctx, p.ComponentAppID, func(ctx context.Context) error {
+	err = e.underLease(ctx, p.ComponentAppID, authorizerAppID, func(ctx context.Context) error {
 		cur, err := e.loadAuthorizer(ctx, p.ComponentAppID, authorizerAppID)
 		if err != nil {
 			return err
@@ -169,13 +178,17 @@ func suffix(s string) string {
 	return " (" + s + ")"
 }
 
-// RefreshAuthorizer renews one authorizer's access token now, whatever its expiry.
+// RefreshAuthorizer renews one authorizer's access token now, whatever its expiry. When another
+// process holds the lease, that process renews it (renewals.go).
 func (e *Engine) RefreshAuthorizer(ctx context.Context, componentAppID, authorizerAppID string) error {
 	p, err := e.Platform(ctx, componentAppID)
 	if err != nil {
 		return err
 	}
-	return e.underLease(ctx, p.ComponentAppID, func(ctx context.Context) error {
+	if _, err := e.authorizer(ctx, p.ComponentAppID, authorizerAppID); err != nil {
+		return err
+	}
+	return e.underLease(ctx, p.ComponentAppID, authorizerAppID, func(ctx context.Context) error {
 		a, err := e.authorizer(ctx, p.ComponentAppID, authorizerAppID)
 		if err != nil {
 			return err
@@ -191,7 +204,10 @@ func (e *Engine) RefreshComponentToken(ctx context.Context, componentAppID strin
 	if err != nil {
 		return err
 	}
-	return e.underLease(ctx, p.ComponentAppID, func(ctx context.Context) error {
+	if _, err := e.loadTicket(ctx, p.ComponentAppID); errors.Is(err, storage.ErrNotFound) {
+		return noTicketError(p, err)
+	}
+	return e.underLease(ctx, p.ComponentAppID, targetComponent, func(ctx context.Context) error {
 		cur, _ := e.loadComponentToken(ctx, p.ComponentAppID)
 		_, err := e.mintComponentToken(ctx, p, cur.version)
 		return err
@@ -204,34 +220,11 @@ func (e *Engine) refreshAuthorizer(ctx context.Context, p Platform, a Authorizer
 	if a.RefreshToken == "" {
 		return e.recoverRefreshToken(ctx, p, a, nil)
 	}
-	compToken, err := e.validComponentToken(ctx, p)
-	if err != nil {
-		return err
-	}
 	var got wxapi.AuthorizerToken
-	call := func(compToken ComponentToken) error {
-		return e.call(ctx, p, "api_authorizer_token", func(ctx context.Context, c *wxapi.Client) (err error) {
-			got, err = c.AuthorizerToken(ctx, compToken.Token, p.ComponentAppID, a.AppID, a.RefreshToken)
-			return err
-		})
-	}
-	err = call(compToken)
-	if wxapi.IsTokenInvalid(err) {
-		// Re-mint once, and only if the token that failed is still the stored one: otherwise
-		// another process already replaced it and we just use the new one.
-		cur, _ := e.loadComponentToken(ctx, p.ComponentAppID)
-		if cur.version == compToken.version {
-			e.emit(ctx, Event{Kind: EventSuperseded, Level: LevelWarn, ComponentAppID: p.ComponentAppID,
-				Code: wxapi.ErrCode(err), Message: fmt.Sprintf("component token rejected (%d) %s before its expiry: another party minted a newer one", wxapi.ErrCode(err), compToken.ExpiresAt.Sub(e.clock.Now()).Round(time.Second)),
-				Remedy: "make sure only one system (this wxauth database) refreshes this platform's token"})
-			if compToken, err = e.mintComponentToken(ctx, p, compToken.version); err != nil {
-				return err
-			}
-		} else {
-			compToken = cur
-		}
-		err = call(compToken)
-	}
+	err := e.componentCall(ctx, p, "api_authorizer_token", true, func(ctx context.Context, c *wxapi.Client, token string) (err error) {
+		got, err = c.AuthorizerToken(ctx, token, p.ComponentAppID, a.AppID, a.RefreshToken)
+		return err
+	})
 	switch code := wxapi.ErrCode(err); {
 	case err == nil:
 	case code == wxapi.CodeRefreshTokenInvalid:
@@ -277,13 +270,9 @@ func (e *Engine) setStatus(ctx context.Context, p Platform, appid string, status
 // recoverRefreshToken looks the authorizer up in api_get_authorizer_list: WeChat returns the
 // refresh token there. Only when that fails too is the merchant asked to re-authorize.
 func (e *Engine) recoverRefreshToken(ctx context.Context, p Platform, a Authorizer, cause error) error {
-	compToken, err := e.validComponentToken(ctx, p)
-	if err != nil {
-		return err
-	}
 	var list []wxapi.AuthorizerListItem
-	err = e.call(ctx, p, "api_get_authorizer_list", func(ctx context.Context, c *wxapi.Client) (err error) {
-		list, err = c.AllAuthorizers(ctx, compToken.Token, p.ComponentAppID)
+	err := e.componentCall(ctx, p, "api_get_authorizer_list", true, func(ctx context.Context, c *wxapi.Client, token string) (err error) {
+		list, err = c.AllAuthorizers(ctx, token, p.ComponentAppID)
 		return err
 	})
 	if err != nil {

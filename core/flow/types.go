@@ -77,6 +77,9 @@ type Snapshot struct {
 	Authorizers []Authorizer
 	Healthy     int
 	CallsToday  map[string]int
+	// FaultsLastHour counts WeChat's faults by kind ("-1", "HTTP 502", "network"…) in the
+	// last hour, retried or not: a flaky WeChat shows here before anything fails.
+	FaultsLastHour map[string]int
 }
 
 // Has reports whether side state s holds.

@@ -83,7 +83,8 @@ func (s *Sim) endpoints() []*endpoint {
 // maxRequestBody bounds what one API call may send; every real request body is tiny.
 const maxRequestBody = 1 << 20
 
-// serveAPI runs one API call: faults first, then the handler under the lock, then the answer.
+// serveAPI runs one API call: faults first, then the handler under the lock, then the answer
+// (late, with a latency fault).
 func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 	start := time.Now()
 	s.mu.Lock()
@@ -91,15 +92,6 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 	f := s.drawFault(r.URL.Path)
 	s.mu.Unlock()
 
-	if f.latency > 0 {
-		t := time.NewTimer(f.latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
-	}
 	if f.drop {
 		dropConnection(w)
 		return
@@ -147,6 +139,17 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 	}
 	if f.malformed {
 		out = out[:len(out)/2]
+	}
+	// Like WeChat, the call has taken effect before a slow answer leaves: a caller that gives
+	// up (or dies) meanwhile has still used its code or minted its token.
+	if f.latency > 0 {
+		t := time.NewTimer(f.latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
 	}
 	writeJSON(w, out)
 }
