@@ -31,25 +31,28 @@ type Session struct {
 	Error            string
 	CreatedAt        time.Time
 	FinishedAt       time.Time
+	ClaimedAt        time.Time // wall-clock time of the claim (about processes, not WeChat)
+	ClaimedBy        string    // the claiming process's lease-holder id
 }
 
 const sessionCols = `id, component_appid, pre_auth_code, pre_auth_expires_at, pc_link, mobile_link, state,
-	auth_code, code_source, authorizer_appid, error, created_at, finished_at`
+	auth_code, code_source, authorizer_appid, error, created_at, finished_at, claimed_at, claimed_by`
 
 func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 	var s Session
-	var exp, created, finished int64
+	var exp, created, finished, claimed int64
 	err := row.Scan(&s.ID, &s.ComponentAppID, &s.PreAuthCode, &exp, &s.PCLink, &s.MobileLink, &s.State,
-		&s.AuthCode, &s.CodeSource, &s.AuthorizerAppID, &s.Error, &created, &finished)
+		&s.AuthCode, &s.CodeSource, &s.AuthorizerAppID, &s.Error, &created, &finished, &claimed, &s.ClaimedBy)
 	s.PreAuthExpiresAt, s.CreatedAt, s.FinishedAt = fromUnixMilli(exp), fromUnixMilli(created), fromUnixMilli(finished)
+	s.ClaimedAt = fromUnixMilli(claimed)
 	return s, err
 }
 
 // CreateSession stores a new pending session.
 func (db *DB) CreateSession(ctx context.Context, s Session) error {
-	_, err := db.exec(ctx, `INSERT INTO auth_sessions (`+sessionCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := db.exec(ctx, `INSERT INTO auth_sessions (`+sessionCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		s.ID, s.ComponentAppID, s.PreAuthCode, unixMilli(s.PreAuthExpiresAt), s.PCLink, s.MobileLink, SessionPending,
-		"", "", "", "", unixMilli(s.CreatedAt), 0)
+		"", "", "", "", unixMilli(s.CreatedAt), 0, 0, "")
 	return err
 }
 
@@ -82,13 +85,14 @@ func (db *DB) SessionByPreAuthCode(ctx context.Context, componentAppID, preAuthC
 	return s, err
 }
 
-// ClaimSession moves a pending session to exchanging with the code that arrived first.
-// Only one claim succeeds (sessions are single use): later ones get ErrConflict.
-func (db *DB) ClaimSession(ctx context.Context, id, code, source string) (Session, error) {
+// ClaimSession moves a pending session to exchanging with the code that arrived first, for
+// the process named claimant. Only one claim succeeds (sessions are single use): later ones
+// get ErrConflict.
+func (db *DB) ClaimSession(ctx context.Context, id, code, source, claimant string) (Session, error) {
 	var s Session
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE auth_sessions SET state=?, auth_code=?, code_source=?, claimed_at=?
-			WHERE id=? AND state=?`, SessionExchanging, code, source, unixMilli(time.Now()), id, SessionPending)
+		res, err := tx.ExecContext(ctx, `UPDATE auth_sessions SET state=?, auth_code=?, code_source=?, claimed_at=?, claimed_by=?
+			WHERE id=? AND state=?`, SessionExchanging, code, source, unixMilli(time.Now()), claimant, id, SessionPending)
 		if err != nil {
 			return err
 		}
@@ -108,12 +112,12 @@ func (db *DB) ClaimSession(ctx context.Context, id, code, source string) (Sessio
 	return s, err
 }
 
-// StaleExchanges returns sessions whose code was claimed before `before` but whose exchange
-// never finished: the process doing it stopped. The code is committed, so it can be retried.
-// claimed_at is wall-clock time: it is about processes being alive, not about WeChat's clock.
-func (db *DB) StaleExchanges(ctx context.Context, componentAppID string, before time.Time) ([]Session, error) {
+// Exchanges returns a platform's sessions whose code is being exchanged, oldest claim first:
+// the caller tells the ones a stopped process left (too old, or claimed by a dead process).
+// The code is committed, so those can be retried.
+func (db *DB) Exchanges(ctx context.Context, componentAppID string) ([]Session, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT `+sessionCols+` FROM auth_sessions
-		WHERE component_appid=? AND state=? AND claimed_at<? ORDER BY claimed_at`, componentAppID, SessionExchanging, unixMilli(before))
+		WHERE component_appid=? AND state=? ORDER BY claimed_at`, componentAppID, SessionExchanging)
 	if err != nil {
 		return nil, err
 	}
@@ -129,11 +133,11 @@ func (db *DB) StaleExchanges(ctx context.Context, componentAppID string, before 
 	return out, rows.Err()
 }
 
-// RetryExchange takes a stale exchanging session over (bumping claimed_at) so that only one
-// process resumes it; it reports whether this caller got it.
-func (db *DB) RetryExchange(ctx context.Context, id string, claimedBefore time.Time) (bool, error) {
-	res, err := db.exec(ctx, `UPDATE auth_sessions SET claimed_at=? WHERE id=? AND state=? AND claimed_at<?`,
-		unixMilli(time.Now()), id, SessionExchanging, unixMilli(claimedBefore))
+// RetryExchange takes an exchanging session over for claimant if its claim is still the one
+// seen (claimedAt), so that only one process resumes it; it reports whether this caller got it.
+func (db *DB) RetryExchange(ctx context.Context, id string, claimedAt time.Time, claimant string) (bool, error) {
+	res, err := db.exec(ctx, `UPDATE auth_sessions SET claimed_at=?, claimed_by=? WHERE id=? AND state=? AND claimed_at=?`,
+		unixMilli(time.Now()), claimant, id, SessionExchanging, unixMilli(claimedAt))
 	if err != nil {
 		return false, err
 	}

@@ -195,13 +195,13 @@ func TestSessionSingleUse(t *testing.T) {
 	if err := db.CreateSession(ctx, storage.Session{ID: "s1", ComponentAppID: "wxc", PreAuthCode: "p", CreatedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.ClaimSession(ctx, "s1", "code", "redirect"); err != nil {
+	if _, err := db.ClaimSession(ctx, "s1", "code", "redirect", "p1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.ClaimSession(ctx, "s1", "code2", "push"); !errors.Is(err, storage.ErrConflict) {
+	if _, err := db.ClaimSession(ctx, "s1", "code2", "push", "p2"); !errors.Is(err, storage.ErrConflict) {
 		t.Fatalf("second claim: %v", err)
 	}
-	if _, err := db.ClaimSession(ctx, "nope", "c", "paste"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := db.ClaimSession(ctx, "nope", "c", "paste", "p3"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("unknown: %v", err)
 	}
 	s, err := db.SessionByPreAuthCode(ctx, "wxc", "p")

@@ -501,7 +501,7 @@ func resumeInterruptedExchange(t *testing.T, tokenDue bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sb.DB.ClaimSession(ctx, auth.Session.ID, res.AuthCode, flow.SourceRedirect); err != nil {
+	if _, err := sb.DB.ClaimSession(ctx, auth.Session.ID, res.AuthCode, flow.SourceRedirect, "a-stopped-process"); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(20 * time.Millisecond)

@@ -164,6 +164,9 @@ type Session struct {
 	Error            string
 	CreatedAt        time.Time
 	FinishedAt       time.Time
+
+	claimedAt time.Time // when its code was claimed (wall clock), and by which process
+	claimedBy string
 }
 
 // Waiting reports whether the session still waits for the merchant at now: pending, with a

@@ -126,17 +126,23 @@ func (e *Engine) refreshEach(ctx context.Context, p Platform, due []Authorizer, 
 	return int(ok.Load()), int(bad.Load())
 }
 
-// resumeExchanges retries the exchanges that stopped processes left half done. The code was
-// committed when it arrived, so nothing the merchant did is lost.
+// resumeExchanges retries the exchanges that stopped processes left half done: claimed by a
+// process of this host that no longer runs (at once: `serve` killed mid-exchange), or claimed
+// longer ago than any exchange takes. The code was committed when it arrived, so nothing the
+// merchant did is lost.
 func (e *Engine) resumeExchanges(ctx context.Context, p Platform) {
 	before := time.Now().Add(-e.exchangeTimeout - e.exchangeTimeout/4)
-	stale, err := e.loadSessions(e.db.StaleExchanges(ctx, p.ComponentAppID, before))
+	exchanging, err := e.loadSessions(e.db.Exchanges(ctx, p.ComponentAppID))
 	if err != nil {
-		e.log.Warn("listing stale exchanges", "err", err)
+		e.log.Warn("listing interrupted exchanges", "err", err)
 		return
 	}
-	for _, s := range stale {
-		if ok, err := e.db.RetryExchange(ctx, s.ID, before); err != nil || !ok {
+	for _, s := range exchanging {
+		abandoned := s.claimedAt.Before(before) || (s.claimedBy != e.holder && e.deadHolder(s.claimedBy))
+		if !abandoned {
+			continue
+		}
+		if ok, err := e.db.RetryExchange(ctx, s.ID, s.claimedAt, e.holder); err != nil || !ok {
 			continue
 		}
 		e.emit(ctx, Event{Kind: EventCodeCaptured, ComponentAppID: p.ComponentAppID,

@@ -40,7 +40,8 @@ func authorizerOf(r storage.Authorizer) Authorizer {
 func sessionOf(r storage.Session) Session {
 	return Session{ID: r.ID, ComponentAppID: r.ComponentAppID, PreAuthCode: r.PreAuthCode, PreAuthExpiresAt: r.PreAuthExpiresAt,
 		PCLink: r.PCLink, MobileLink: r.MobileLink, State: SessionState(r.State), AuthCode: r.AuthCode, CodeSource: r.CodeSource,
-		AuthorizerAppID: r.AuthorizerAppID, Error: r.Error, CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt}
+		AuthorizerAppID: r.AuthorizerAppID, Error: r.Error, CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt,
+		claimedAt: r.ClaimedAt, claimedBy: r.ClaimedBy}
 }
 
 // eventOf turns a logged event back into an Event. The log keeps message and remedy in one
@@ -99,7 +100,7 @@ func (e *Engine) latestSession(ctx context.Context, componentAppID string) (Sess
 }
 
 func (e *Engine) claimSession(ctx context.Context, id, code, source string) (Session, error) {
-	r, err := e.db.ClaimSession(ctx, id, code, source)
+	r, err := e.db.ClaimSession(ctx, id, code, source, e.holder)
 	return sessionOf(r), err
 }
 

@@ -66,9 +66,9 @@ type SessionStore interface {
 	Session(ctx context.Context, id string) (storage.Session, error)
 	LatestSession(ctx context.Context, componentAppID string) (storage.Session, error)
 	SessionByPreAuthCode(ctx context.Context, componentAppID, preAuthCode string) (storage.Session, error)
-	ClaimSession(ctx context.Context, id, code, source string) (storage.Session, error)
-	StaleExchanges(ctx context.Context, componentAppID string, before time.Time) ([]storage.Session, error)
-	RetryExchange(ctx context.Context, id string, claimedBefore time.Time) (bool, error)
+	ClaimSession(ctx context.Context, id, code, source, claimant string) (storage.Session, error)
+	Exchanges(ctx context.Context, componentAppID string) ([]storage.Session, error)
+	RetryExchange(ctx context.Context, id string, claimedAt time.Time, claimant string) (bool, error)
 	FinishSession(ctx context.Context, id, authorizerAppID, errText string, at time.Time) error
 }
 
