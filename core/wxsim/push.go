@@ -136,7 +136,9 @@ func (s *Sim) deliver(ctx context.Context, componentAppID string, msg wxapi.Push
 // post sends one push and checks the answer; the error says what the receiver did wrong.
 func (s *Sim) post(ctx context.Context, eventURL string, crypter *wxcrypt.Crypter, msg wxapi.PushMessage, timeout time.Duration) error {
 	ts := strconv.FormatInt(msg.CreateTime, 10)
-	push, err := crypter.SealPush(s.gen.rnd, msg.XML(), ts, s.gen.nonce())
+	// WeChat's random prefix is 16 lowercase hex characters, never raw bytes.
+	prefix := strings.NewReader(s.gen.hex(16))
+	push, err := crypter.SealPush(prefix, msg.XML(), ts, s.gen.nonce())
 	if err != nil {
 		return fmt.Errorf("encrypting: %w", err)
 	}
