@@ -130,6 +130,10 @@ func (s *Sim) deliver(ctx context.Context, componentAppID string, msg wxapi.Push
 	}
 	s.mu.Unlock()
 
+	// Recorded before the receiver can see it, so that a restart never goes behind it.
+	if err := s.mark.advanceTo(time.Unix(msg.CreateTime, 0)); err != nil {
+		s.log.Warn("could not record the virtual time in the clock file", "error", err)
+	}
 	err := s.post(ctx, eventURL, crypter, msg, timeout)
 	rec := PushRecord{
 		Time: time.Unix(msg.CreateTime, 0).UTC(), ComponentAppID: componentAppID,
