@@ -146,16 +146,26 @@ type BusinessInfo struct {
 	OpenShake int `json:"open_shake"`
 }
 
-// MiniProgramNetwork is the server-domain configuration of a mini program.
+// MiniProgramNetwork is the server-domain configuration of a mini program. Real answers carry
+// every key, empty ones as []; the New* lists are domains added but not yet in effect. Older
+// answers lack TCPDomain, PrefetchDNSDomain and the New* keys; those decode as nil.
 type MiniProgramNetwork struct {
-	RequestDomain     []string `json:"RequestDomain"`
-	WsRequestDomain   []string `json:"WsRequestDomain"`
-	UploadDomain      []string `json:"UploadDomain"`
-	DownloadDomain    []string `json:"DownloadDomain"`
-	BizDomain         []string `json:"BizDomain"`
-	UDPDomain         []string `json:"UDPDomain"`
-	TCPDomain         []string `json:"TCPDomain,omitempty"`
-	PrefetchDNSDomain []string `json:"PrefetchDNSDomain,omitempty"`
+	RequestDomain        []string `json:"RequestDomain"`
+	WsRequestDomain      []string `json:"WsRequestDomain"`
+	UploadDomain         []string `json:"UploadDomain"`
+	DownloadDomain       []string `json:"DownloadDomain"`
+	BizDomain            []string `json:"BizDomain"`
+	UDPDomain            []string `json:"UDPDomain"`
+	TCPDomain            []string `json:"TCPDomain"`
+	PrefetchDNSDomain    []string `json:"PrefetchDNSDomain"`
+	NewRequestDomain     []string `json:"NewRequestDomain"`
+	NewWsRequestDomain   []string `json:"NewWsRequestDomain"`
+	NewUploadDomain      []string `json:"NewUploadDomain"`
+	NewDownloadDomain    []string `json:"NewDownloadDomain"`
+	NewBizDomain         []string `json:"NewBizDomain"`
+	NewUDPDomain         []string `json:"NewUDPDomain"`
+	NewTCPDomain         []string `json:"NewTCPDomain"`
+	NewPrefetchDNSDomain []string `json:"NewPrefetchDNSDomain"`
 }
 
 // MiniProgramCategory is one first/second category pair.
@@ -177,22 +187,24 @@ type BasicConfig struct {
 	IsEmailConfigured bool `json:"is_email_configured"`
 }
 
-// AuthorizerInfo describes an authorized account (official account or mini program).
+// AuthorizerInfo describes an authorized account (official account or mini program). The
+// fields are in the key order of real answers; alias and signature are always sent, empty
+// when unset.
 type AuthorizerInfo struct {
 	NickName        string           `json:"nick_name"`
 	HeadImg         string           `json:"head_img,omitempty"`
 	ServiceTypeInfo IDField          `json:"service_type_info"`
 	VerifyTypeInfo  IDField          `json:"verify_type_info"`
 	UserName        string           `json:"user_name"`
-	PrincipalName   string           `json:"principal_name"`
-	Alias           string           `json:"alias,omitempty"`
-	BusinessInfo    BusinessInfo     `json:"business_info"`
+	Alias           string           `json:"alias"`
 	QrcodeURL       string           `json:"qrcode_url,omitempty"`
-	Signature       string           `json:"signature,omitempty"`
-	AccountStatus   int              `json:"account_status,omitempty"`
+	BusinessInfo    BusinessInfo     `json:"business_info"`
 	Idc             int              `json:"idc,omitempty"`
+	PrincipalName   string           `json:"principal_name"`
+	Signature       string           `json:"signature"`
 	MiniProgramInfo *MiniProgramInfo `json:"MiniProgramInfo,omitempty"`
 	RegisterType    *int             `json:"register_type,omitempty"`
+	AccountStatus   int              `json:"account_status,omitempty"`
 	BasicConfig     *BasicConfig     `json:"basic_config,omitempty"`
 }
 

@@ -18,3 +18,12 @@ func rawCBC(key, plain []byte) string {
 	cipher.NewCBCEncrypter(block, key[:16]).CryptBlocks(buf, buf)
 	return base64.StdEncoding.EncodeToString(buf)
 }
+
+// rawPlain decrypts an Encrypt value and returns the whole plaintext, framing and padding
+// included, so tests can look at the random prefix that Decrypt drops.
+func rawPlain(key []byte, encrypt string) []byte {
+	buf, _ := base64.StdEncoding.DecodeString(encrypt)
+	block, _ := aes.NewCipher(key)
+	cipher.NewCBCDecrypter(block, key[:16]).CryptBlocks(buf, buf)
+	return buf
+}

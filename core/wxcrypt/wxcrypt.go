@@ -150,12 +150,13 @@ func (c *Crypter) Decrypt(encrypt string) (msg []byte, appid string, err error) 
 	return msg, appid, nil
 }
 
-// Encrypt seals msg for the Crypter's appid. random supplies the 16 random prefix bytes
-// (crypto/rand.Reader in production, a fixed reader in tests).
+// Encrypt seals msg for the Crypter's appid. random supplies the 16-byte prefix: 16 bytes of
+// printable ASCII (a fixed test vector, `--random`) are used as they are; anything else, such
+// as crypto/rand.Reader, is turned into 16 lowercase hex characters (see randomPrefix).
 func (c *Crypter) Encrypt(random io.Reader, msg []byte) (string, error) {
 	full := make([]byte, 20, 20+len(msg)+len(c.appid)+blockSize)
-	if _, err := io.ReadFull(random, full[:16]); err != nil {
-		return "", newError(CodeEncryptAES, "reading 16 random bytes: %v", err)
+	if err := randomPrefix(random, full[:16]); err != nil {
+		return "", err
 	}
 	binary.BigEndian.PutUint32(full[16:20], uint32(len(msg)))
 	full = append(full, msg...)
@@ -164,6 +165,26 @@ func (c *Crypter) Encrypt(random io.Reader, msg []byte) (string, error) {
 	full = append(full, bytes.Repeat([]byte{byte(pad)}, pad)...)
 	cipher.NewCBCEncrypter(c.block, c.key[:aes.BlockSize]).CryptBlocks(full, full)
 	return base64.StdEncoding.EncodeToString(full), nil
+}
+
+// randomPrefix fills dst (16 bytes) from random. WeChat's prefix is ASCII text, 16 lowercase
+// hex characters (`1205899eaf019bbd` in the official vector), and a receiver that reads the
+// plaintext as text would choke on raw binary. So 16 printable ASCII bytes are kept (official
+// samples use alphanumerics), and raw bytes are rendered as hex, 8 bytes giving 16 digits.
+// It always reads 16 bytes, so a deterministic source stays in step whatever it yields.
+func randomPrefix(random io.Reader, dst []byte) error {
+	var raw [16]byte
+	if _, err := io.ReadFull(random, raw[:]); err != nil {
+		return newError(CodeEncryptAES, "reading 16 random bytes: %v", err)
+	}
+	for _, b := range raw {
+		if b <= ' ' || b >= 0x7f {
+			hex.Encode(dst, raw[:8])
+			return nil
+		}
+	}
+	copy(dst, raw[:])
+	return nil
 }
 
 // String never shows the key or token.

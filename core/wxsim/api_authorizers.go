@@ -35,6 +35,8 @@ func imageID(appid, kind string) string {
 	return hex.EncodeToString(h[:])
 }
 
+// authorizerInfo is authorizer_info with every key of a real answer (reference §1.5 and the
+// captures behind it), in the same order; empty lists are sent as [] like WeChat's.
 func authorizerInfo(acc Account) wxapi.AuthorizerInfo {
 	info := wxapi.AuthorizerInfo{
 		NickName:        acc.NickName,
@@ -42,25 +44,36 @@ func authorizerInfo(acc Account) wxapi.AuthorizerInfo {
 		ServiceTypeInfo: wxapi.IDField{ID: 2}, // service account
 		VerifyTypeInfo:  wxapi.IDField{ID: 0}, // WeChat-verified
 		UserName:        acc.UserName,
-		PrincipalName:   acc.PrincipalName,
+		Alias:           acc.Alias,
 		QrcodeURL:       "http://mmbiz.qpic.cn/mmbiz_jpg/" + imageID(acc.AppID, "qrcode") + "/0",
-		AccountStatus:   1,
 		Idc:             1,
+		PrincipalName:   acc.PrincipalName,
+		Signature:       acc.Signature,
+		AccountStatus:   1,
 	}
 	if acc.IsMiniProgram() {
 		zero := 0
 		info.ServiceTypeInfo.ID = 0
 		info.MiniProgramInfo = &wxapi.MiniProgramInfo{
-			Network: wxapi.MiniProgramNetwork{
-				RequestDomain: []string{}, WsRequestDomain: []string{}, UploadDomain: []string{},
-				DownloadDomain: []string{}, BizDomain: []string{}, UDPDomain: []string{},
-			},
+			Network:    emptyNetwork(),
 			Categories: []wxapi.MiniProgramCategory{{First: "工具", Second: "效率"}},
 		}
 		info.RegisterType = &zero
 		info.BasicConfig = &wxapi.BasicConfig{IsPhoneConfigured: true}
 	}
 	return info
+}
+
+// emptyNetwork is a mini program with no server domains configured: every list present and
+// empty, since clients index these keys without checking for null.
+func emptyNetwork() wxapi.MiniProgramNetwork {
+	none := func() []string { return []string{} }
+	return wxapi.MiniProgramNetwork{
+		RequestDomain: none(), WsRequestDomain: none(), UploadDomain: none(), DownloadDomain: none(),
+		BizDomain: none(), UDPDomain: none(), TCPDomain: none(), PrefetchDNSDomain: none(),
+		NewRequestDomain: none(), NewWsRequestDomain: none(), NewUploadDomain: none(), NewDownloadDomain: none(),
+		NewBizDomain: none(), NewUDPDomain: none(), NewTCPDomain: none(), NewPrefetchDNSDomain: none(),
+	}
 }
 
 // apiGetAuthorizerList: api_get_authorizer_list (§1.6). refresh_token is empty until the

@@ -1,6 +1,10 @@
 package wxsim_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -127,4 +131,93 @@ func TestAuthorizerListPaging(t *testing.T) {
 	if !strings.Contains(raw, `"errcode":40097`) {
 		t.Errorf("offset and count are required: %s", raw)
 	}
+}
+
+// TestAuthorizerInfoCarriesEveryKey asks api_get_authorizer_info over HTTP and checks the
+// answer has every key of a real one (reference §1.5), in the order of the captured answers
+// in testdata/wxapi, with the network lists present as arrays, never null or missing.
+func TestAuthorizerInfoCarriesEveryKey(t *testing.T) {
+	e := newEnv(t, func(w *wxsim.World) {
+		w.Accounts[3].Alias, w.Accounts[3].Signature = "qinghe_books", "书与咖啡"
+	})
+	tok := e.componentToken()
+	mp, oa := e.accountsOf(wxsim.KindMiniProgram)[0], e.accountsOf(wxsim.KindOfficialAccount)[0]
+	e.exchange(tok, mp)
+	e.exchange(tok, oa)
+	infoOf := func(appid string) jsonObject {
+		t.Helper()
+		_, _, raw := e.post(wxapi.PathGetAuthorizerInfo, "component_access_token="+tok,
+			`{"component_appid":"`+e.p.ComponentAppID+`","authorizer_appid":"`+appid+`"}`)
+		return parseObject(t, parseObject(t, []byte(raw)).values["authorizer_info"])
+	}
+
+	mpInfo := infoOf(mp)
+	mpInfo.wantKeys(t, "mini program authorizer_info", fixtureKeys(t, "authorizer_info_miniprogram.json"))
+	mpi := parseObject(t, mpInfo.values["MiniProgramInfo"])
+	mpi.wantKeys(t, "MiniProgramInfo", []string{"network", "categories", "visit_status"})
+	network := []string{"RequestDomain", "WsRequestDomain", "UploadDomain", "DownloadDomain", "BizDomain",
+		"UDPDomain", "TCPDomain", "PrefetchDNSDomain", "NewRequestDomain", "NewWsRequestDomain", "NewUploadDomain",
+		"NewDownloadDomain", "NewBizDomain", "NewUDPDomain", "NewTCPDomain", "NewPrefetchDNSDomain"}
+	nw := parseObject(t, mpi.values["network"])
+	nw.wantKeys(t, "network", network)
+	for _, k := range network {
+		if string(nw.values[k]) != "[]" {
+			t.Errorf("network.%s = %s, want []", k, nw.values[k])
+		}
+	}
+	parseObject(t, mpInfo.values["basic_config"]).wantKeys(t, "basic_config", []string{"is_phone_configured", "is_email_configured"})
+	if v := mpInfo.values; string(v["alias"]) != `""` || string(v["signature"]) != `""` || string(v["register_type"]) != "0" {
+		t.Errorf("alias %s, signature %s, register_type %s", v["alias"], v["signature"], v["register_type"])
+	}
+
+	oaInfo := infoOf(oa)
+	oaInfo.wantKeys(t, "official account authorizer_info", fixtureKeys(t, "authorizer_info_official_account.json"))
+	if v := oaInfo.values; string(v["alias"]) != `"qinghe_books"` || string(v["signature"]) != `"书与咖啡"` {
+		t.Errorf("alias %s, signature %s", v["alias"], v["signature"])
+	}
+}
+
+// jsonObject is a decoded JSON object that remembers its key order.
+type jsonObject struct {
+	keys   []string
+	values map[string]json.RawMessage
+}
+
+func parseObject(t *testing.T, raw []byte) jsonObject {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	obj := jsonObject{values: map[string]json.RawMessage{}}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("not a JSON object: %s", raw)
+	}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		obj.keys = append(obj.keys, k.(string))
+		obj.values[k.(string)] = v
+	}
+	return obj
+}
+
+func (o jsonObject) wantKeys(t *testing.T, what string, keys []string) {
+	t.Helper()
+	if got, want := strings.Join(o.keys, " "), strings.Join(keys, " "); got != want {
+		t.Errorf("%s keys:\n got %s\nwant %s", what, got, want)
+	}
+}
+
+// fixtureKeys is the key order of authorizer_info in a captured answer.
+func fixtureKeys(t *testing.T, name string) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "wxapi", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parseObject(t, parseObject(t, data).values["authorizer_info"]).keys
 }

@@ -76,20 +76,21 @@ func (s *Sim) Authorize(ctx context.Context, req AuthorizeRequest) (AuthorizeRes
 		}
 	}
 	s.mu.Lock()
-	res, msg, err := s.approve(req, nil, s.clock.Now())
+	res, send, err := s.approve(req, nil, s.clock.Now())
 	s.mu.Unlock()
 	if err != nil {
 		return AuthorizeResult{}, err
 	}
-	if msg != nil {
-		s.pushEventAsync(req.ComponentAppID, *msg)
+	if send != nil {
+		send()
 	}
 	return res, nil
 }
 
 // approve is the merchant's approval, with s.mu held. allowed, when set, restricts the
-// accounts (those the page offered).
-func (s *Sim) approve(req AuthorizeRequest, allowed map[string]bool, now time.Time) (AuthorizeResult, *wxapi.PushMessage, error) {
+// accounts (those the page offered). send, when not nil, starts the authorized or
+// updateauthorized push (already queued); call it after unlocking.
+func (s *Sim) approve(req AuthorizeRequest, allowed map[string]bool, now time.Time) (_ AuthorizeResult, send func(), _ error) {
 	ps, ok := s.platforms[req.ComponentAppID]
 	if !ok {
 		return AuthorizeResult{}, nil, fmt.Errorf("%w: %q", ErrUnknownPlatform, req.ComponentAppID)
@@ -118,9 +119,8 @@ func (s *Sim) approve(req AuthorizeRequest, allowed map[string]bool, now time.Ti
 	if req.RedirectURI != "" {
 		res.RedirectURL = mergeRedirect(req.RedirectURI, authCode, seconds(ttl))
 	}
-	var msg *wxapi.PushMessage
 	if infoType != "" {
-		msg = &wxapi.PushMessage{
+		send = s.queueEvent(ps.platform.ComponentAppID, wxapi.PushMessage{
 			AppID:                        ps.platform.ComponentAppID,
 			CreateTime:                   now.Unix(),
 			InfoType:                     infoType,
@@ -128,9 +128,9 @@ func (s *Sim) approve(req AuthorizeRequest, allowed map[string]bool, now time.Ti
 			AuthorizationCode:            authCode,
 			AuthorizationCodeExpiredTime: now.Add(ttl).Unix(),
 			PreAuthCode:                  code,
-		}
+		})
 	}
-	return res, msg, nil
+	return res, send, nil
 }
 
 // grantedFuncIDs are the permission sets an approval grants: those asked for in
@@ -197,10 +197,11 @@ func (s *Sim) Unauthorize(ctx context.Context, componentAppID, authorizerAppID s
 	s.revokeAuthorizerTokens(a)
 	delete(s.authorizations, key)
 	s.stats.revocations++
-	s.mu.Unlock()
-	s.pushEventAsync(componentAppID, wxapi.PushMessage{
+	send := s.queueEvent(componentAppID, wxapi.PushMessage{
 		AppID: componentAppID, CreateTime: now.Unix(), InfoType: wxapi.InfoTypeUnauthorized, AuthorizerAppID: authorizerAppID,
 	})
+	s.mu.Unlock()
+	send()
 	return nil
 }
 

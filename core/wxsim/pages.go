@@ -325,7 +325,7 @@ func (s *Sim) serveConfirm(w http.ResponseWriter, r *http.Request) {
 		errorPage(w, textBadPreAuth)
 		return
 	}
-	res, msg, err := s.approve(AuthorizeRequest{
+	res, send, err := s.approve(AuthorizeRequest{
 		ComponentAppID: g.component, PreAuthCode: g.preAuthCode, AuthorizerAppID: appid,
 		RedirectURI: g.redirectURI, CategoryIDs: g.categoryIDs,
 	}, g.allowed, now)
@@ -341,8 +341,8 @@ func (s *Sim) serveConfirm(w http.ResponseWriter, r *http.Request) {
 		errorPage(w, textBadPreAuth)
 		return
 	}
-	if msg != nil {
-		s.pushEventAsync(g.component, *msg)
+	if send != nil {
+		send()
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, res.RedirectURL, http.StatusFound)

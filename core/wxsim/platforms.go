@@ -21,6 +21,7 @@ type platformState struct {
 	tickets      map[string]time.Time // every ticket issued → when
 	pushNormal   bool                 // the last ticket push was answered "success"
 	nextPush     time.Time
+	line         pushLine // delivers the platform's pushes one at a time, in order
 
 	// currentToken and previousToken are the component access tokens still valid (the
 	// previous one for the overlap only).

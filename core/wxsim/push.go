@@ -61,21 +61,23 @@ func (s *Sim) pushTicket(ctx context.Context, componentAppID string, rotate bool
 		AppID: componentAppID, CreateTime: now.Unix(), InfoType: wxapi.InfoTypeVerifyTicket,
 		ComponentVerifyTicket: ps.ticket,
 	}
+	turn := ps.line.join()
 	s.mu.Unlock()
 
-	err := s.deliver(ctx, componentAppID, msg)
+	err := s.deliverInTurn(ctx, turn, componentAppID, msg)
 	s.mu.Lock()
 	ps.pushNormal = err == nil
 	s.mu.Unlock()
 	return err
 }
 
-// background runs fn in a goroutine that Close waits for; nothing starts after Close.
-func (s *Sim) background(fn func(ctx context.Context)) {
+// background runs fn in a goroutine that Close waits for; nothing starts after Close, and
+// it reports whether fn was started.
+func (s *Sim) background(fn func(ctx context.Context)) bool {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return
+		return false
 	}
 	s.bg.Add(1)
 	s.mu.Unlock()
@@ -83,14 +85,32 @@ func (s *Sim) background(fn func(ctx context.Context)) {
 		defer s.bg.Done()
 		fn(s.bgCtx)
 	}()
+	return true
 }
 
 func (s *Sim) pushTicketAsync(componentAppID string) {
 	s.background(func(ctx context.Context) { _ = s.pushTicket(ctx, componentAppID, false) })
 }
 
-func (s *Sim) pushEventAsync(componentAppID string, msg wxapi.PushMessage) {
-	s.background(func(ctx context.Context) { _ = s.deliver(ctx, componentAppID, msg) })
+// queueEvent, with s.mu held, puts an authorization event in the platform's push line, in
+// the same critical section that built it (and gave it its CreateTime), and returns what
+// sends it in the background; call that after unlocking.
+func (s *Sim) queueEvent(componentAppID string, msg wxapi.PushMessage) (send func()) {
+	turn := s.platforms[componentAppID].line.join()
+	return func() {
+		started := s.background(func(ctx context.Context) { _ = s.deliverInTurn(ctx, turn, componentAppID, msg) })
+		if !started {
+			turn.pass() // closed: nothing is sent, but the pushes behind it still get their turn
+		}
+	}
+}
+
+// deliverInTurn waits for the pushes queued before this one, delivers it, and lets the next
+// one go.
+func (s *Sim) deliverInTurn(ctx context.Context, turn pushTurn, componentAppID string, msg wxapi.PushMessage) error {
+	<-turn.prev
+	defer close(turn.done)
+	return s.deliver(ctx, componentAppID, msg)
 }
 
 // deliver encrypts and signs msg with the platform's Token and EncodingAESKey and POSTs it to
@@ -110,6 +130,10 @@ func (s *Sim) deliver(ctx context.Context, componentAppID string, msg wxapi.Push
 	}
 	s.mu.Unlock()
 
+	// Recorded before the receiver can see it, so that a restart never goes behind it.
+	if err := s.mark.advanceTo(time.Unix(msg.CreateTime, 0)); err != nil {
+		s.log.Warn("could not record the virtual time in the clock file", "error", err)
+	}
 	err := s.post(ctx, eventURL, crypter, msg, timeout)
 	rec := PushRecord{
 		Time: time.Unix(msg.CreateTime, 0).UTC(), ComponentAppID: componentAppID,
@@ -136,7 +160,9 @@ func (s *Sim) deliver(ctx context.Context, componentAppID string, msg wxapi.Push
 // post sends one push and checks the answer; the error says what the receiver did wrong.
 func (s *Sim) post(ctx context.Context, eventURL string, crypter *wxcrypt.Crypter, msg wxapi.PushMessage, timeout time.Duration) error {
 	ts := strconv.FormatInt(msg.CreateTime, 10)
-	push, err := crypter.SealPush(s.gen.rnd, msg.XML(), ts, s.gen.nonce())
+	// WeChat's random prefix is 16 lowercase hex characters, never raw bytes.
+	prefix := strings.NewReader(s.gen.hex(16))
+	push, err := crypter.SealPush(prefix, msg.XML(), ts, s.gen.nonce())
 	if err != nil {
 		return fmt.Errorf("encrypting: %w", err)
 	}

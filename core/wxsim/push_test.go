@@ -2,6 +2,9 @@ package wxsim_test
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"encoding/base64"
 	"errors"
 	"regexp"
 	"strconv"
@@ -10,6 +13,7 @@ import (
 	"time"
 
 	"wxauth/core/wxapi"
+	"wxauth/core/wxcrypt"
 	"wxauth/core/wxsim"
 )
 
@@ -229,3 +233,36 @@ func TestCloseStopsBackgroundPushes(t *testing.T) {
 	// Nothing starts after Close.
 	_ = e.sim.Unauthorize(context.Background(), e.p.ComponentAppID, e.world.Accounts[0].AppID)
 }
+
+// TestPushPlaintextRandomIsHex decrypts pushes as a receiver would and checks that the 16
+// random bytes opening the plaintext are lowercase hex text like WeChat's
+// (`1205899eaf019bbd` in the official vector), for ticket and authorization pushes alike.
+func TestPushPlaintextRandomIsHex(t *testing.T) {
+	e := newEnv(t, nil)
+	key, err := wxcrypt.DecodeAESKey(e.p.EncodingAESKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := aes.NewCipher(key)
+	check := func(p receivedPush) {
+		t.Helper()
+		ct, err := base64.StdEncoding.DecodeString(p.Env.Encrypt)
+		if err != nil || len(ct) < 32 {
+			t.Fatalf("Encrypt %q: %v", p.Env.Encrypt, err)
+		}
+		cipher.NewCBCDecrypter(block, key[:16]).CryptBlocks(ct, ct)
+		if !hexRandomRe.Match(ct[:16]) {
+			t.Errorf("%s push: plaintext starts with %q, want 16 lowercase hex characters", p.Msg.InfoType, ct[:16])
+		}
+	}
+	for i := 0; i < 5; i++ {
+		if err := e.sim.PushTicket(e.ctx, e.p.ComponentAppID, i%2 == 0); err != nil {
+			t.Fatal(err)
+		}
+		check(e.rc.next(t))
+	}
+	e.authorize(e.componentToken(), e.world.Accounts[0].AppID)
+	check(e.rc.nextOf(t, wxapi.InfoTypeAuthorized))
+}
+
+var hexRandomRe = regexp.MustCompile(`^[0-9a-f]{16}$`)

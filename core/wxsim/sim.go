@@ -40,6 +40,11 @@ type Options struct {
 	// Random is the source of credentials, push encryption randomness and (through a seeded
 	// generator) fault injection; nil is crypto/rand. A fixed reader makes runs reproducible.
 	Random io.Reader
+	// ClockFile, when set, carries the virtual clock across runs: the clock starts no earlier
+	// than the latest time recorded there, and every push's CreateTime (and the time at
+	// Close) is recorded. Without it a run after one whose clock was advanced or sped up
+	// pushes tickets older than those its receiver already holds.
+	ClockFile string
 }
 
 // Errors returned by the Go API (and mapped to HTTP statuses by the control API).
@@ -59,6 +64,7 @@ var (
 // scheduled ticket pushes and Close it when done. All methods are safe for concurrent use.
 type Sim struct {
 	clock        *vclock
+	mark         *clockMark
 	gen          *gen
 	log          *slog.Logger
 	httpClient   *http.Client
@@ -124,10 +130,15 @@ func New(w World, opts Options) (*Sim, error) {
 	if err != nil {
 		return nil, err
 	}
+	floor, err := readClockMark(opts.ClockFile)
+	if err != nil {
+		return nil, err
+	}
 	g := &gen{rnd: &lockedReader{src: opts.Random}}
 	g.prefix = fmt.Sprintf("%02d", 10+int(g.bytes(1)[0])%90)
 	s := &Sim{
-		clock:          newVClock(opts.Clock, opts.Speed),
+		clock:          newVClock(opts.Clock, opts.Speed, floor),
+		mark:           &clockMark{path: opts.ClockFile, marked: floor.Unix()},
 		gen:            g,
 		log:            opts.Logger,
 		httpClient:     opts.HTTPClient,
@@ -203,6 +214,9 @@ func (s *Sim) Close() error {
 	s.mu.Unlock()
 	s.bgCancel()
 	s.bg.Wait()
+	if err := s.mark.advanceTo(s.clock.Now()); err != nil {
+		return fmt.Errorf("recording the virtual time: %w", err)
+	}
 	return nil
 }
 

@@ -49,6 +49,10 @@ type Account struct {
 	NickName      string `json:"nick_name"`
 	Kind          string `json:"kind"` // "miniprogram" or "officialaccount"
 	PrincipalName string `json:"principal_name"`
+	// Alias (an official account's WeChat id) and Signature (the account's introduction) are
+	// optional; api_get_authorizer_info sends them empty when unset, as WeChat does.
+	Alias     string `json:"alias,omitempty"`
+	Signature string `json:"signature,omitempty"`
 }
 
 // IsMiniProgram reports whether the account is a mini program.
