@@ -9,11 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"wxauth/core/flow"
 	"wxauth/core/wxsim"
 )
 
@@ -23,6 +26,7 @@ func (a *app) simCmd() *cobra.Command {
 		printWorld      bool
 		pushInterval    time.Duration
 		speed           float64
+		clockFile       string
 	)
 	cmd := &cobra.Command{
 		Use:   "sim",
@@ -36,7 +40,12 @@ read counters (GET /sim/ lists it).
 
 Without --world it serves a built-in sandbox: one platform whose event_url and auth_domain are
 wxauth's own listener (127.0.0.1:8765) and four merchant accounts. --print-world prints that
-world with its secrets, to copy and edit. It runs until interrupted (Ctrl-C or SIGTERM).`,
+world with its secrets, to copy and edit. It runs until interrupted (Ctrl-C or SIGTERM).
+
+The virtual clock never goes back across runs: it starts no earlier than the newest push of the
+previous run, recorded in --clock-file (default: sim-clock in wxauth's data directory), so a
+wxauth that used an earlier run (even one whose clock was moved ahead) keeps accepting tickets.
+--clock-file "" starts from the real time.`,
 		Example: `  wxauth sim                                  # the sandbox on 127.0.0.1:9090
   wxauth sim --addr 127.0.0.1:0               # any free port (printed on the first line)
   wxauth sim --print-world > world.json       # then edit and:
@@ -65,7 +74,12 @@ world with its secrets, to copy and edit. It runs until interrupted (Ctrl-C or S
 				enc.SetIndent("", "  ")
 				return withCode(ExitFailure, enc.Encode(world))
 			}
-			return a.runSim(cmd.Context(), addr, world, source, speed)
+			if !cmd.Flags().Changed("clock-file") {
+				if clockFile, err = defaultSimClockFile(); err != nil {
+					return withCode(ExitFailure, err)
+				}
+			}
+			return a.runSim(cmd.Context(), addr, world, source, wxsim.Options{Speed: speed, ClockFile: clockFile})
 		},
 	}
 	f := cmd.Flags()
@@ -74,7 +88,21 @@ world with its secrets, to copy and edit. It runs until interrupted (Ctrl-C or S
 	f.BoolVar(&printWorld, "print-world", false, "print the world as JSON, secrets included, and exit")
 	f.DurationVar(&pushInterval, "push-interval", 0, "component_verify_ticket push interval, virtual time (default: the world's, 10m)")
 	f.Float64Var(&speed, "speed", 1, "virtual clock speed (10 makes a 2 h token expire in 12 min)")
+	f.StringVar(&clockFile, "clock-file", "", "where the virtual clock is kept across runs (default: sim-clock in the data directory; \"\" for none)")
 	return cmd
+}
+
+// defaultSimClockFile is sim-clock beside the default database, its directory created 0700.
+func defaultSimClockFile() (string, error) {
+	db, err := flow.DefaultDatabasePath()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Dir(db)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("creating %s for the simulator's clock file: %w", dir, err)
+	}
+	return filepath.Join(dir, "sim-clock"), nil
 }
 
 func loadSimWorld(file string) (wxsim.World, string, error) {
@@ -89,9 +117,10 @@ func loadSimWorld(file string) (wxsim.World, string, error) {
 }
 
 // runSim serves the simulator until ctx ends (SIGINT/SIGTERM), then shuts down cleanly.
-func (a *app) runSim(ctx context.Context, addr string, world wxsim.World, source string, speed float64) error {
-	logger := slog.New(slog.NewTextHandler(a.err, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	sim, err := wxsim.New(world, wxsim.Options{Speed: speed, Logger: logger})
+func (a *app) runSim(ctx context.Context, addr string, world wxsim.World, source string, opts wxsim.Options) error {
+	opts.Logger = slog.New(slog.NewTextHandler(a.err, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	speed := opts.Speed
+	sim, err := wxsim.New(world, opts)
 	if err != nil {
 		return withCode(ExitUsage, err)
 	}
