@@ -65,6 +65,7 @@ type SessionStore interface {
 	LatestSession(ctx context.Context, componentAppID string) (storage.Session, error)
 	SessionByPreAuthCode(ctx context.Context, componentAppID, preAuthCode string) (storage.Session, error)
 	ClaimSession(ctx context.Context, id, code, source string) (storage.Session, error)
+	ReleaseSession(ctx context.Context, id, code string) error
 	StaleExchanges(ctx context.Context, componentAppID string, before time.Time) ([]storage.Session, error)
 	RetryExchange(ctx context.Context, id string, claimedBefore time.Time) (bool, error)
 	FinishSession(ctx context.Context, id, authorizerAppID, errText string, at time.Time) error
