@@ -32,7 +32,9 @@ the code arrives by whichever comes first:
   - the ` + "`authorized`" + ` push to PUBLIC_URL/wechat/events,
   - the address you paste here (on a terminal) after approving: the whole URL or the
     queryauthcode@@@… value.
-It is then exchanged (api_query_auth), stored, and the account's info fetched.
+It is then exchanged (api_query_auth), stored, and the account's info fetched. A code WeChat
+refuses (a typo in a paste, a made-up auth_code sent to the callback) is explained and the
+wait goes on: only the merchant's genuine code uses up the authorization.
 
 The listener must be reachable at the public URL for the first two: if nothing listens on the
 platform's listen address, one is started for the duration of the command; if the address is

@@ -112,6 +112,22 @@ func (db *DB) ClaimSession(ctx context.Context, id, code, source, claimant strin
 	return s, err
 }
 
+// ReleaseSession gives an exchanging session back to the merchant: WeChat refused its code
+// (a mistyped paste, a forged redirect) while the pre_auth_code is still valid, so the genuine
+// code may still come. Only the claim of that code is released (compare-and-set on state and
+// code); a session already finished or claimed again is an ErrConflict.
+func (db *DB) ReleaseSession(ctx context.Context, id, code string) error {
+	res, err := db.exec(ctx, `UPDATE auth_sessions SET state=?, auth_code='', code_source='', claimed_at=0, claimed_by=''
+		WHERE id=? AND state=? AND auth_code=?`, SessionPending, id, SessionExchanging, code)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("authorization session %s is not exchanging that code: %w", id, ErrConflict)
+	}
+	return nil
+}
+
 // Exchanges returns a platform's sessions whose code is being exchanged, oldest claim first:
 // the caller tells the ones a stopped process left (too old, or claimed by a dead process).
 // The code is committed, so those can be retried.

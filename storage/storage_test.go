@@ -210,6 +210,42 @@ func TestSessionSingleUse(t *testing.T) {
 	}
 }
 
+// TestReleaseSession: a refused code gives the session back, once, and only the claim of
+// that code; a finished session stays finished.
+func TestReleaseSession(t *testing.T) {
+	db, ctx := open(t), context.Background()
+	if err := db.CreateSession(ctx, storage.Session{ID: "s1", ComponentAppID: "wxc", PreAuthCode: "p", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ReleaseSession(ctx, "s1", ""); !errors.Is(err, storage.ErrConflict) {
+		t.Fatalf("releasing a pending session: %v", err)
+	}
+	if _, err := db.ClaimSession(ctx, "s1", "bogus", "paste", "p1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ReleaseSession(ctx, "s1", "other"); !errors.Is(err, storage.ErrConflict) {
+		t.Fatalf("releasing another code's claim: %v", err)
+	}
+	if err := db.ReleaseSession(ctx, "s1", "bogus"); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := db.Session(ctx, "s1"); s.State != storage.SessionPending || s.AuthCode != "" || s.CodeSource != "" {
+		t.Fatalf("released session = %+v", s)
+	}
+	if err := db.ReleaseSession(ctx, "s1", "bogus"); !errors.Is(err, storage.ErrConflict) {
+		t.Fatalf("second release: %v", err)
+	}
+	if _, err := db.ClaimSession(ctx, "s1", "genuine", "redirect", "p2"); err != nil {
+		t.Fatalf("claim after release: %v", err)
+	}
+	if err := db.FinishSession(ctx, "s1", "wxa", "", t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ReleaseSession(ctx, "s1", "genuine"); !errors.Is(err, storage.ErrConflict) {
+		t.Fatalf("releasing a done session: %v", err)
+	}
+}
+
 func TestCallCountsPerQuotaDay(t *testing.T) {
 	db, ctx := open(t), context.Background()
 	// 15:59 UTC and 16:01 UTC fall on different days in China.

@@ -79,22 +79,30 @@ func (e *Engine) Session(ctx context.Context, id string) (Session, error) {
 }
 
 // WaitSession waits until a session is done or failed. It polls the database, so the code may
-// be captured by any process (the console, `serve` receiving the push…).
+// be captured by any process (the console, `serve` receiving the push…). A code WeChat refused
+// does not end the wait: the session is pending again until the genuine one arrives.
 func (e *Engine) WaitSession(ctx context.Context, id string) (Session, error) {
+	s, err := e.pollSession(ctx, id, func(s Session) bool {
+		return s.State == SessionDone || s.State == SessionFailed || s.Expired(e.clock.Now())
+	})
+	switch {
+	case err != nil:
+		return s, err
+	case s.State == SessionFailed:
+		return s, &UserError{Msg: "authorization failed: " + s.Error, Remedy: "start a new authorization (each pre_auth_code works once)"}
+	case s.State == SessionPending:
+		return s, &UserError{Msg: "the pre_auth_code expired before the merchant approved", Remedy: "start a new authorization"}
+	}
+	return s, nil
+}
+
+// pollSession reads a session until stop says it is where the caller waits for it, or ctx ends.
+func (e *Engine) pollSession(ctx context.Context, id string, stop func(Session) bool) (Session, error) {
 	delay := 5 * time.Millisecond
 	for {
 		s, err := e.loadSession(ctx, id)
-		if err != nil {
+		if err != nil || stop(s) {
 			return s, err
-		}
-		switch s.State {
-		case SessionDone:
-			return s, nil
-		case SessionFailed:
-			return s, &UserError{Msg: "authorization failed: " + s.Error, Remedy: "start a new authorization (each pre_auth_code works once)"}
-		}
-		if s.State == SessionPending && e.clock.Now().After(s.PreAuthExpiresAt) {
-			return s, &UserError{Msg: "the pre_auth_code expired before the merchant approved", Remedy: "start a new authorization"}
 		}
 		select {
 		case <-ctx.Done():
@@ -122,25 +130,28 @@ func (e *Engine) CaptureCode(ctx context.Context, sessionID, code, source string
 	} else if s.State == SessionDone {
 		return e.loadAuthorizer(ctx, s.ComponentAppID, s.AuthorizerAppID)
 	}
-	s, err := e.claimSession(ctx, sessionID, code, source)
-	if errors.Is(err, storage.ErrConflict) {
-		if s.State == SessionDone {
-			return e.loadAuthorizer(ctx, s.ComponentAppID, s.AuthorizerAppID)
+	for {
+		s, err := e.claimSession(ctx, sessionID, code, source)
+		if err == nil {
+			e.emit(ctx, Event{Kind: EventCodeCaptured, ComponentAppID: s.ComponentAppID, Message: "authorization code received from the " + source})
+			return e.exchange(ctx, s, false)
 		}
-		if s.State == SessionExchanging {
-			done, err := e.WaitSession(ctx, sessionID)
-			if err != nil {
+		if !errors.Is(err, storage.ErrConflict) {
+			return Authorizer{}, err
+		}
+		switch s.State {
+		case SessionDone:
+			return e.loadAuthorizer(ctx, s.ComponentAppID, s.AuthorizerAppID)
+		case SessionExchanging:
+			// Another arrival holds the session: the same code by another way, or one WeChat
+			// will refuse (a typo, a forgery), after which this code gets its turn.
+			if _, err := e.pollSession(ctx, sessionID, func(s Session) bool { return s.State != SessionExchanging }); err != nil {
 				return Authorizer{}, err
 			}
-			return e.loadAuthorizer(ctx, done.ComponentAppID, done.AuthorizerAppID)
+		default:
+			return Authorizer{}, &UserError{Msg: "this authorization session already " + string(s.State), Remedy: "start a new authorization"}
 		}
-		return Authorizer{}, &UserError{Msg: "this authorization session already " + string(s.State), Remedy: "start a new authorization"}
 	}
-	if err != nil {
-		return Authorizer{}, err
-	}
-	e.emit(ctx, Event{Kind: EventCodeCaptured, ComponentAppID: s.ComponentAppID, Message: "authorization code received from the " + source})
-	return e.exchange(ctx, s, false)
 }
 
 // AuthorizeWithCode completes an authorization from whatever the user pasted: the redirected URL (any
@@ -182,15 +193,7 @@ func (e *Engine) AuthorizeWithCode(ctx context.Context, componentAppID, input st
 // refresher resuming an exchange does): the component token is then renewed in place.
 func (e *Engine) exchange(ctx context.Context, s Session, held bool) (Authorizer, error) {
 	fail := func(what string, err error) (Authorizer, error) {
-		ev := errorEvent(EventError, s.ComponentAppID, "", what, err)
-		if ferr := e.finishSession(context.WithoutCancel(ctx), s.ID, "", ev.Message); ferr != nil {
-			e.log.Error("finishing session failed", "err", ferr)
-		}
-		e.emit(ctx, ev)
-		if code := wxapi.ErrCode(err); code == wxapi.CodeAuthCodeExpired || code == wxapi.CodeAuthCodeInvalid {
-			return Authorizer{}, &UserError{Msg: ev.Message, Remedy: ev.Remedy, Err: err}
-		}
-		return Authorizer{}, err
+		return Authorizer{}, e.exchangeFailed(ctx, s, what, err, codeUnsent)
 	}
 	p, err := e.loadPlatform(ctx, s.ComponentAppID)
 	if err != nil {
@@ -202,7 +205,7 @@ func (e *Engine) exchange(ctx context.Context, s Session, held bool) (Authorizer
 		return err
 	})
 	if err != nil {
-		return fail("api_query_auth", err)
+		return Authorizer{}, e.exchangeFailed(ctx, s, "api_query_auth", err, codeSent)
 	}
 	info := qa.AuthorizationInfo
 	appid := info.AppID()
@@ -212,9 +215,9 @@ func (e *Engine) exchange(ctx context.Context, s Session, held bool) (Authorizer
 	if info.AuthorizerAccessToken != "" {
 		grant.ExpiresAt = now.Add(time.Duration(info.ExpiresIn) * time.Second)
 	}
-	prev, err := e.db.SaveGrant(ctx, grant)
+	prev, err := e.db.SaveGrant(context.WithoutCancel(ctx), grant) // WeChat gave it once: commit it whatever the caller does
 	if err != nil {
-		return fail("storing the authorization", err)
+		return Authorizer{}, e.exchangeFailed(ctx, s, "storing the authorization", err, codeAccepted)
 	}
 	e.fetchInfo(ctx, p, appid, held)
 	if err := e.finishSession(ctx, s.ID, appid, ""); err != nil {

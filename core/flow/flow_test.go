@@ -542,26 +542,3 @@ func TestOneShotCallerReleasesTheLease(t *testing.T) {
 		t.Fatalf("refresher could not lead: %+v %v", rep, err)
 	}
 }
-
-func TestStaleUnauthorizedPushIgnored(t *testing.T) {
-	sb, ctx := start(t)
-	appid := firstMiniProgram(t)
-	a := authorize(t, sb, ctx, appid, flow.AuthOptions{})
-	// An unauthorized push from an hour before this authorization (a replay) changes nothing.
-	old := wxapi.PushMessage{AppID: sb.Platform.ComponentAppID, CreateTime: a.AuthorizedAt.Add(-time.Hour).Unix(),
-		InfoType: wxapi.InfoTypeUnauthorized, AuthorizerAppID: appid}
-	if err := sb.Engine.HandlePush(ctx, sb.Platform.ComponentAppID, old); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := sb.DB.Authorizer(ctx, sb.Platform.ComponentAppID, appid); got.Status != storage.StatusHealthy {
-		t.Fatalf("status = %s after a stale unauthorized push", got.Status)
-	}
-	cur := old
-	cur.CreateTime = sb.Sim.Now().Unix()
-	if err := sb.Engine.HandlePush(ctx, sb.Platform.ComponentAppID, cur); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := sb.DB.Authorizer(ctx, sb.Platform.ComponentAppID, appid); got.Status != storage.StatusRevoked {
-		t.Fatalf("status = %s after a current unauthorized push", got.Status)
-	}
-}

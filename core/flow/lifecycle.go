@@ -28,9 +28,13 @@ const (
 //
 //	pending ──code arrives (first of redirect, push, paste)──▶ exchanging ──▶ done | failed
 //	exchanging ──resumed after a stopped process──▶ exchanging
+//	exchanging ──WeChat refused the code, the pre_auth_code is still valid──▶ pending
+//
+// The last move exists because anyone can bring a code: a mistyped paste or a forged
+// redirect must not use up the merchant's authorization; the genuine code still completes it.
 var sessionMoves = map[SessionState][]SessionState{
 	SessionPending:    {SessionExchanging},
-	SessionExchanging: {SessionExchanging, SessionDone, SessionFailed},
+	SessionExchanging: {SessionExchanging, SessionDone, SessionFailed, SessionPending},
 	SessionDone:       nil,
 	SessionFailed:     nil,
 }
@@ -112,6 +116,17 @@ func (e *Engine) finishSession(ctx context.Context, id, appid, errText string) e
 	if errors.Is(err, storage.ErrConflict) {
 		cur, _ := e.loadSession(ctx, id)
 		return &TransitionError{What: "session " + id, From: string(cur.State), To: string(to)}
+	}
+	return err
+}
+
+// releaseSession moves a session whose code WeChat refused back to pending, if it is still
+// exchanging that code; any other state is a *TransitionError.
+func (e *Engine) releaseSession(ctx context.Context, id, code string) error {
+	err := e.db.ReleaseSession(ctx, id, code)
+	if errors.Is(err, storage.ErrConflict) {
+		cur, _ := e.loadSession(ctx, id)
+		return &TransitionError{What: "session " + id, From: string(cur.State), To: string(SessionPending)}
 	}
 	return err
 }

@@ -17,6 +17,7 @@ func TestSessionMoves(t *testing.T) {
 		{SessionExchanging, SessionExchanging}: true, // resumed after a stopped process
 		{SessionExchanging, SessionDone}:       true,
 		{SessionExchanging, SessionFailed}:     true,
+		{SessionExchanging, SessionPending}:    true, // WeChat refused the code; the pre_auth_code still holds
 	}
 	for _, from := range all {
 		for _, to := range all {
@@ -86,6 +87,22 @@ func TestIllegalMovesAreRefused(t *testing.T) {
 	if err := e.finishSession(ctx, "s1", appid, ""); !errors.As(err, &te) || te.From != "pending" || te.To != "done" {
 		t.Fatalf("pending → done: err = %v, want a TransitionError", err)
 	}
+	if err := e.releaseSession(ctx, "s1", ""); !errors.As(err, &te) || te.From != "pending" || te.To != "pending" {
+		t.Fatalf("pending → pending: err = %v, want a TransitionError", err)
+	}
+	// A refused code gives the session back; only the claim of that code is released.
+	if _, err := e.claimSession(ctx, "s1", "queryauthcode@@@typo", SourcePaste); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.releaseSession(ctx, "s1", "queryauthcode@@@other"); !errors.As(err, &te) || te.From != "exchanging" {
+		t.Fatalf("releasing another code's claim: err = %v, want a TransitionError", err)
+	}
+	if err := e.releaseSession(ctx, "s1", "queryauthcode@@@typo"); err != nil {
+		t.Fatalf("exchanging → pending: %v", err)
+	}
+	if s, _ := e.loadSession(ctx, "s1"); s.State != SessionPending || s.AuthCode != "" || s.CodeSource != "" {
+		t.Fatalf("released session: %+v", s)
+	}
 	if _, err := e.claimSession(ctx, "s1", "queryauthcode@@@c", SourcePaste); err != nil {
 		t.Fatal(err)
 	}
@@ -94,6 +111,9 @@ func TestIllegalMovesAreRefused(t *testing.T) {
 	}
 	if err := e.finishSession(ctx, "s1", "", "late failure"); !errors.As(err, &te) || te.From != "done" {
 		t.Fatalf("done → failed: err = %v, want a TransitionError", err)
+	}
+	if err := e.releaseSession(ctx, "s1", "queryauthcode@@@c"); !errors.As(err, &te) || te.From != "done" {
+		t.Fatalf("done → pending: err = %v, want a TransitionError", err)
 	}
 	if s, _ := e.loadSession(ctx, "s1"); s.State != SessionDone || s.AuthorizerAppID != appid {
 		t.Fatalf("session after the refused move: %+v", s)

@@ -11,70 +11,165 @@ import (
 	"wxauth/storage"
 )
 
+// Pushes and several processes. The listener's replay cache (core/callback) is per process: a
+// push replayed to another process sharing the database, or after a restart, is acted on
+// again. That is enough because no push decides anything on the cache's word; every decision
+// that matters is made where all processes meet:
+//   - a ticket: the store keeps the newest by CreateTime, so an older one never replaces it;
+//   - an authorized push: its session is claimed by compare-and-set, once; a replayed code is
+//     refused by WeChat (61009/61010), and a refused code never fails a session (exchangeFailed);
+//   - an unauthorized push: WeChat is asked whether the account is still authorized before it
+//     is marked revoked (confirmUnauthorized).
+// The cache only spares WeChat's retries a second round of work.
+
+// unauthorizedSkew absorbs clock skew between WeChat's CreateTime and our clock when WeChat
+// cannot be asked whether an unauthorized push still holds.
+const unauthorizedSkew = 5 * time.Minute
+
 // HandlePush acts on a verified, decrypted push for a platform. It returns once what the push
-// carries is committed, so the listener can answer `success`; the code exchange of an
-// `authorized` push then continues in the background (WeChat wants the answer within 5 s).
+// carries is committed, so the listener can answer `success`; what needs WeChat (the code
+// exchange of an `authorized` push, the check of an `unauthorized` one) then continues in the
+// background (WeChat wants the answer within 5 s).
 func (e *Engine) HandlePush(ctx context.Context, componentAppID string, m wxapi.PushMessage) error {
-	now := e.clock.Now()
 	switch m.InfoType {
 	case wxapi.InfoTypeVerifyTicket:
 		return e.receiveTicket(ctx, componentAppID, m.ComponentVerifyTicket, time.Unix(m.CreateTime, 0), "push")
 	case wxapi.InfoTypeAuthorized, wxapi.InfoTypeUpdateAuthorized:
-		if m.AuthorizationCode == "" {
-			return fmt.Errorf("%s push without AuthorizationCode", m.InfoType)
-		}
-		s, err := e.sessionByPreAuthCode(ctx, componentAppID, m.PreAuthCode)
-		if errors.Is(err, storage.ErrNotFound) || m.PreAuthCode == "" {
-			// Authorized from a session we did not start (another tool, a test account):
-			// record the code first, then exchange it.
-			s = Session{ID: e.randomID(16), ComponentAppID: componentAppID, PreAuthCode: m.PreAuthCode,
-				PreAuthExpiresAt: now, CreatedAt: now}
-			if s.PreAuthCode == "" {
-				s.PreAuthCode = "push:" + s.ID
-			}
-			err = e.db.CreateSession(ctx, s.row())
-		}
-		if err != nil {
-			return err
-		}
-		claimed, err := e.claimSession(ctx, s.ID, m.AuthorizationCode, SourcePush)
-		if errors.Is(err, storage.ErrConflict) {
-			return nil // the redirect or a paste got there first
-		}
-		if err != nil {
-			return err
-		}
-		e.emit(ctx, Event{Kind: EventCodeCaptured, ComponentAppID: componentAppID, AuthorizerAppID: m.AuthorizerAppID,
-			Message: fmt.Sprintf("%s push for %s", m.InfoType, m.AuthorizerAppID)})
-		e.bg.Add(1)
-		go func() {
-			defer e.bg.Done()
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.exchangeTimeout)
-			defer cancel()
-			_, _ = e.exchange(ctx, claimed, false) // failures are emitted and recorded on the session
-		}()
-		return nil
+		return e.authorizedPush(ctx, componentAppID, m)
 	case wxapi.InfoTypeUnauthorized:
-		// A cancellation older than the account's latest authorization (a replayed or very late
-		// push) must not revoke it; 5 minutes absorb clock skew between WeChat and us.
-		if a, err := e.loadAuthorizer(ctx, componentAppID, m.AuthorizerAppID); err == nil &&
-			time.Unix(m.CreateTime, 0).Before(a.AuthorizedAt.Add(-5*time.Minute)) {
-			e.emit(ctx, Event{Kind: EventPushUnknown, Level: LevelWarn, ComponentAppID: componentAppID, AuthorizerAppID: m.AuthorizerAppID,
-				Message: "ignored an unauthorized push older than " + m.AuthorizerAppID + "'s latest authorization (replayed or delayed)"})
-			return nil
-		}
-		err := e.moveAuthorizer(ctx, componentAppID, m.AuthorizerAppID, AuthorizerRevoked, "the merchant cancelled the authorization")
-		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return err
-		}
-		e.emit(ctx, Event{Kind: EventRevoked, Level: LevelWarn, ComponentAppID: componentAppID, AuthorizerAppID: m.AuthorizerAppID,
-			Message: m.AuthorizerAppID + " cancelled its authorization; its tokens no longer work (history kept)"})
-		return nil
+		return e.unauthorizedPush(ctx, componentAppID, m)
 	default:
 		e.emit(ctx, Event{Kind: EventPushUnknown, ComponentAppID: componentAppID,
 			Message: "push of unhandled InfoType " + m.InfoType + " acknowledged"})
 		return nil
 	}
+}
+
+// authorizedPush commits the push's code to its session (or a new one) and exchanges it in the
+// background.
+func (e *Engine) authorizedPush(ctx context.Context, componentAppID string, m wxapi.PushMessage) error {
+	if m.AuthorizationCode == "" {
+		return fmt.Errorf("%s push without AuthorizationCode", m.InfoType)
+	}
+	now := e.clock.Now()
+	s, err := e.sessionByPreAuthCode(ctx, componentAppID, m.PreAuthCode)
+	if errors.Is(err, storage.ErrNotFound) || m.PreAuthCode == "" {
+		// Authorized from a session we did not start (another tool, a test account):
+		// record the code first, then exchange it.
+		s = Session{ID: e.randomID(16), ComponentAppID: componentAppID, PreAuthCode: m.PreAuthCode,
+			PreAuthExpiresAt: now, CreatedAt: now}
+		if s.PreAuthCode == "" {
+			s.PreAuthCode = "push:" + s.ID
+		}
+		err = e.db.CreateSession(ctx, s.row())
+	}
+	if err != nil {
+		return err
+	}
+	claimed, err := e.claimSession(ctx, s.ID, m.AuthorizationCode, SourcePush)
+	if errors.Is(err, storage.ErrConflict) {
+		if claimed.State == SessionExchanging && claimed.AuthCode != m.AuthorizationCode {
+			// Another code holds the session (a paste or a redirect WeChat may refuse): this
+			// one takes its turn if that one is refused.
+			e.background(ctx, func(ctx context.Context) {
+				_, _ = e.CaptureCode(ctx, s.ID, m.AuthorizationCode, SourcePush)
+			})
+		}
+		return nil // else the redirect or a paste got there first, or the push is a replay
+	}
+	if err != nil {
+		return err
+	}
+	e.emit(ctx, Event{Kind: EventCodeCaptured, ComponentAppID: componentAppID, AuthorizerAppID: m.AuthorizerAppID,
+		Message: fmt.Sprintf("%s push for %s", m.InfoType, m.AuthorizerAppID)})
+	e.background(ctx, func(ctx context.Context) {
+		_, _ = e.exchange(ctx, claimed, false) // failures are emitted and recorded on the session
+	})
+	return nil
+}
+
+// unauthorizedPush acknowledges a cancellation at once and checks it with WeChat in the
+// background: a late or replayed push must not revoke a fresh re-authorization. If this
+// process stops before the check, nothing is lost: the account's next refresh meets 61003.
+func (e *Engine) unauthorizedPush(ctx context.Context, componentAppID string, m wxapi.PushMessage) error {
+	a, err := e.loadAuthorizer(ctx, componentAppID, m.AuthorizerAppID)
+	if errors.Is(err, storage.ErrNotFound) {
+		e.emit(ctx, Event{Kind: EventPushUnknown, ComponentAppID: componentAppID, AuthorizerAppID: m.AuthorizerAppID,
+			Message: "unauthorized push for an account wxauth never had (" + m.AuthorizerAppID + "): ignored"})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if a.Status == AuthorizerRevoked {
+		e.log.Info("unauthorized push for an account already revoked", "component_appid", componentAppID, "authorizer_appid", a.AppID)
+		return nil
+	}
+	e.log.Info("unauthorized push received; confirming with WeChat", "component_appid", componentAppID,
+		"authorizer_appid", a.AppID, "create_time", m.CreateTime)
+	e.background(ctx, func(ctx context.Context) {
+		e.confirmUnauthorized(ctx, componentAppID, a.AppID, time.Unix(m.CreateTime, 0))
+	})
+	return nil
+}
+
+// confirmUnauthorized asks WeChat (api_get_authorizer_info) whether the account is still
+// authorized: yes means the push is stale (sent before a newer authorization), 61003 means it
+// holds. When WeChat cannot say, the push's CreateTime decides: only a push clearly after the
+// latest authorization revokes it; in doubt the account is kept, and its next refresh tells.
+func (e *Engine) confirmUnauthorized(ctx context.Context, componentAppID, appid string, created time.Time) {
+	a, err := e.loadAuthorizer(ctx, componentAppID, appid) // as it stands now, not when the push came
+	if err != nil {
+		e.log.Error("confirming an unauthorized push", "authorizer_appid", appid, "err", err)
+		return
+	}
+	ignore := func(msg string) {
+		e.emit(ctx, Event{Kind: EventPushUnknown, Level: LevelWarn, ComponentAppID: a.ComponentAppID, AuthorizerAppID: a.AppID, Message: msg})
+	}
+	err = e.stillAuthorized(ctx, a)
+	switch {
+	case err == nil:
+		ignore("ignored a stale unauthorized push for " + a.AppID + ": WeChat still lists it as authorized (the push predates its latest authorization, or was replayed)")
+		return
+	case wxapi.ErrCode(err) == wxapi.CodeNotAuthorized:
+	case created.After(a.AuthorizedAt.Add(unauthorizedSkew)):
+		e.log.Warn("could not confirm an unauthorized push; it is newer than the latest authorization", "authorizer_appid", a.AppID, "err", err)
+	default:
+		ignore("unauthorized push for " + a.AppID + " not acted on: WeChat could not confirm it (" + err.Error() +
+			") and it is not clearly newer than the latest authorization; the next refresh will tell")
+		return
+	}
+	err = e.moveAuthorizer(ctx, a.ComponentAppID, a.AppID, AuthorizerRevoked, "the merchant cancelled the authorization")
+	if err != nil {
+		e.log.Error("recording the revocation failed", "authorizer_appid", a.AppID, "err", err)
+		return
+	}
+	e.emit(ctx, Event{Kind: EventRevoked, Level: LevelWarn, ComponentAppID: a.ComponentAppID, AuthorizerAppID: a.AppID,
+		Message: a.AppID + " cancelled its authorization; its tokens no longer work (history kept)"})
+}
+
+// stillAuthorized asks WeChat for the account's info: nil while it is authorized.
+func (e *Engine) stillAuthorized(ctx context.Context, a Authorizer) error {
+	p, err := e.loadPlatform(ctx, a.ComponentAppID)
+	if err != nil {
+		return err
+	}
+	return e.componentCall(ctx, p, "api_get_authorizer_info", false, func(ctx context.Context, c *wxapi.Client, token string) error {
+		_, err := c.GetAuthorizerInfo(ctx, token, p.ComponentAppID, a.AppID)
+		return err
+	})
+}
+
+// background runs fn after the push is answered: detached from the request (which ends with
+// the answer), bounded, and waited for by Close.
+func (e *Engine) background(ctx context.Context, fn func(ctx context.Context)) {
+	e.bg.Add(1)
+	go func() {
+		defer e.bg.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.exchangeTimeout)
+		defer cancel()
+		fn(ctx)
+	}()
 }
 
 // receiveTicket stores a ticket; an older one never replaces a newer one.

@@ -67,6 +67,7 @@ type SessionStore interface {
 	LatestSession(ctx context.Context, componentAppID string) (storage.Session, error)
 	SessionByPreAuthCode(ctx context.Context, componentAppID, preAuthCode string) (storage.Session, error)
 	ClaimSession(ctx context.Context, id, code, source, claimant string) (storage.Session, error)
+	ReleaseSession(ctx context.Context, id, code string) error
 	Exchanges(ctx context.Context, componentAppID string) ([]storage.Session, error)
 	RetryExchange(ctx context.Context, id string, claimedAt time.Time, claimant string) (bool, error)
 	FinishSession(ctx context.Context, id, authorizerAppID, errText string, at time.Time) error
