@@ -200,11 +200,16 @@ func (e *Engine) exchange(ctx context.Context, s Session, held bool) (Authorizer
 		return fail("platform", err)
 	}
 	var qa wxapi.QueryAuth
+	attempts := 0
 	err = e.componentCall(ctx, p, "api_query_auth", held, func(ctx context.Context, c *wxapi.Client, token string) (err error) {
+		attempts++
 		qa, err = c.QueryAuth(ctx, token, p.ComponentAppID, s.AuthCode)
 		return err
 	})
 	if err != nil {
+		// An attempt before this one (here, or in a process that stopped) may have reached
+		// WeChat, which then used the code up and lost us the answer.
+		s.mayBeUsed = s.mayBeUsed || attempts > 1
 		return Authorizer{}, e.exchangeFailed(ctx, s, "api_query_auth", err, codeSent)
 	}
 	info := qa.AuthorizationInfo

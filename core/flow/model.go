@@ -167,6 +167,7 @@ type Session struct {
 
 	claimedAt time.Time // when its code was claimed (wall clock), and by which process
 	claimedBy string
+	mayBeUsed bool // an earlier exchange of its code may have reached WeChat (resumed, retried)
 }
 
 // Waiting reports whether the session still waits for the merchant at now: pending, with a

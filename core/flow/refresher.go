@@ -147,6 +147,7 @@ func (e *Engine) resumeExchanges(ctx context.Context, p Platform) {
 		}
 		e.emit(ctx, Event{Kind: EventCodeCaptured, ComponentAppID: p.ComponentAppID,
 			Message: "resuming an authorization-code exchange interrupted by a stopped process"})
+		s.mayBeUsed = true
 		if _, err := e.exchange(ctx, s, true); err != nil { // RefreshDue holds the lease
 			e.log.Warn("resumed exchange failed", "err", err)
 		}
