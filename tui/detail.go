@@ -80,15 +80,17 @@ func (d *detailLines) kv(k, v string) {
 	d.add(trunc("   "+d.st.Label.Render(fit(k, 15))+v, d.w))
 }
 
-// secret shows a token whole on one line when revealed, so it can be selected; cut visibly
-// when the terminal is too narrow (fits false: the copy keys take it whole).
+// secret shows a token whole on one line when revealed, so it can be selected: beside its
+// label, else on a line of its own; cut visibly when even that is too narrow (fits false: the
+// copy keys take it whole).
 func (d *detailLines) secret(k, v string, reveal bool) (fits bool) {
-	if !reveal || v == "" {
+	if !reveal || v == "" || ansiWidth(v) <= d.w-18 {
 		d.kv(k, v)
 		return true
 	}
-	shown, fits := whole(v, max(10, d.w-18))
-	d.add("   " + d.st.Label.Render(fit(k, 15)) + shown)
+	d.add("   " + d.st.Label.Render(k))
+	shown, fits := whole(v, max(10, d.w-1))
+	d.add(" " + shown)
 	return fits
 }
 
