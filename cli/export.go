@@ -115,7 +115,7 @@ func (a *app) writeExport(p flow.Platform, format, output string, items []export
 			return withCode(ExitFailure, err)
 		}
 		fmt.Fprintf(a.err, "exported %d token(s) to %s (mode 0600)\n", len(items), output)
-	} else if _, err := a.out.Write(buf.Bytes()); err != nil {
+	} else if _, err := a.raw.Write(buf.Bytes()); err != nil {
 		return withCode(ExitFailure, err)
 	}
 	switch {

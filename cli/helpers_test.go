@@ -95,7 +95,13 @@ type simEnv struct {
 
 func newSimEnv(t testing.TB) *simEnv {
 	t.Helper()
-	sim, err := wxsim.New(wxsim.DefaultWorld(), wxsim.Options{})
+	return newSimEnvWorld(t, wxsim.DefaultWorld())
+}
+
+// newSimEnvWorld is newSimEnv on another world (whose first platform is the sandbox's).
+func newSimEnvWorld(t testing.TB, world wxsim.World) *simEnv {
+	t.Helper()
+	sim, err := wxsim.New(world, wxsim.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

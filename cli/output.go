@@ -65,6 +65,7 @@ func agoText(now, t time.Time) string {
 // widths: Chinese nick names and labels take two cells per character, which text/tabwriter
 // (one cell per rune) would misalign.
 func writeTable(w io.Writer, rows [][]string) error {
+	rows = printableCells(rows)
 	var widths []int
 	for _, row := range rows {
 		for i, cell := range row {
@@ -86,4 +87,17 @@ func writeTable(w io.Writer, rows [][]string) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return withCode(ExitFailure, err)
+}
+
+// printableCells is rows with every cell's control characters escaped: nick names and errors
+// come from outside, and the widths must be those of what is printed.
+func printableCells(rows [][]string) [][]string {
+	out := make([][]string, len(rows))
+	for i, row := range rows {
+		out[i] = make([]string, len(row))
+		for j, cell := range row {
+			out[i][j] = flow.Printable(cell)
+		}
+	}
+	return out
 }

@@ -49,13 +49,16 @@ func (a *app) pushDecryptCmd() *cobra.Command {
 			}
 			c, err := wxcrypt.New(token, aesKey, appid)
 			if err != nil {
-				return withCode(ExitWaiting, err)
+				return usageErr("--aes-key: %w", err) // a malformed flag, not a failed decryption
 			}
 			input, err := a.readInput(args)
 			if err != nil {
 				return withCode(ExitFailure, err)
 			}
 			encrypt := string(bytes.TrimSpace(input))
+			if encrypt == "" {
+				return usageErr("no input: pass the push body (a file, or on stdin), or the bare Encrypt value")
+			}
 			if strings.HasPrefix(encrypt, "<") {
 				env, err := wxcrypt.ParseEnvelope(input)
 				if err != nil {
@@ -75,7 +78,7 @@ func (a *app) pushDecryptCmd() *cobra.Command {
 			if appid == "" {
 				fmt.Fprintf(a.err, "appid: %s (not checked; pass --appid to check it)\n", found)
 			}
-			_, err = a.out.Write(msg)
+			_, err = a.raw.Write(msg) // byte for byte: the message is the output
 			return withCode(ExitFailure, err)
 		},
 	}
@@ -113,7 +116,7 @@ func (a *app) pushEncryptCmd() *cobra.Command {
 			}
 			c, err := wxcrypt.New(token, aesKey, appid)
 			if err != nil {
-				return withCode(ExitWaiting, err)
+				return usageErr("--aes-key: %w", err)
 			}
 			msg, err := a.readInput(args)
 			if err != nil {

@@ -127,7 +127,7 @@ func TestPushDecrypt(t *testing.T) {
 		{
 			name:     "malformed key",
 			args:     []string{"push", "decrypt", "--token", v1.Token, "--aes-key", "short", vectorsPath("v1_push.xml")},
-			wantCode: 3, wantStderr: "-40004 IllegalAesKey",
+			wantCode: 2, wantStderr: "--aes-key: -40004 IllegalAesKey",
 		},
 		{
 			name:     "wrong appid",
@@ -139,6 +139,12 @@ func TestPushDecrypt(t *testing.T) {
 			args:     cat([]string{"push", "decrypt"}, keys(v1)),
 			stdin:    "<html>not a push</html>",
 			wantCode: 3, wantStderr: "-40002 ParseXml_Error",
+		},
+		{
+			name:     "empty input",
+			args:     cat([]string{"push", "decrypt"}, keys(v1)),
+			stdin:    " \n",
+			wantCode: 2, wantStderr: "no input",
 		},
 		{
 			name:     "Encrypt mangled by URL decoding",
@@ -269,7 +275,7 @@ func TestPushEncrypt(t *testing.T) {
 		{"--random too short", []string{"--random", "1205899eaf019bb"}, 2, "--random must be exactly 16 ASCII characters, got 15"},
 		{"--random too long", []string{"--random", "1205899eaf019bbdX"}, 2, "got 17"},
 		{"--random empty", []string{"--random", ""}, 2, "got 0"},
-		{"bad key", []string{"--aes-key", "AAAA"}, 3, "-40004 IllegalAesKey"},
+		{"bad key", []string{"--aes-key", "AAAA"}, 2, "--aes-key: -40004 IllegalAesKey"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append(sealArgs(v1), tc.args...)

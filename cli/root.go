@@ -3,14 +3,12 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"wxauth/core/flow"
 )
 
 // Exit codes shared by every command.
@@ -19,6 +17,10 @@ const (
 	ExitFailure = 1
 	ExitUsage   = 2
 	ExitWaiting = 3 // waiting on something only the user can fix; also crypto failures of `push`
+	// A command stopped by a signal while working or waiting exits 128 + the signal's number:
+	// 130 after Ctrl-C (SIGINT), 143 after SIGTERM. serve, sim and the console, which run
+	// until stopped, exit 0 instead.
+	ExitInterrupted = 130
 )
 
 // exitError carries an exit code and the message printed on stderr.
@@ -46,39 +48,34 @@ type globals struct {
 	db       string
 	platform string
 	json     bool
+	version  bool
 }
 
-// app is what commands receive: the streams and the global flags.
+// app is what commands receive: the streams and the global flags. out and err escape control
+// characters (text from outside must not drive the terminal); raw is stdout as it is, for the
+// commands whose output is data to be used byte for byte (push decrypt, export).
 type app struct {
 	in       io.Reader
 	out, err io.Writer
+	raw      io.Writer
 	g        globals
 }
 
 // Main runs wxauth with args and returns the process exit code.
 func Main(args []string, in io.Reader, out, errOut io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	a := &app{in: in, out: out, err: errOut}
+	ctx, stopSignals := signalContext()
+	defer stopSignals()
+	a := &app{in: in, out: printableWriter{out}, err: printableWriter{errOut}, raw: out}
 	root := a.rootCmd()
 	root.SetArgs(args)
 	root.SetIn(in)
-	root.SetOut(out)
-	root.SetErr(errOut)
+	root.SetOut(a.out)
+	root.SetErr(a.err)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
 	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		fmt.Fprintln(errOut, "wxauth:", ee.err)
-		return ee.code
-	}
-	// Every command wraps its own failures in exitError, so anything else comes from cobra's
-	// flag and argument checks (unknown flag, missing required flag, too many arguments).
-	fmt.Fprintln(errOut, "wxauth:", err)
-	fmt.Fprintln(errOut, "Run 'wxauth --help' for usage.")
-	return ExitUsage
+	return a.reportError(ctx, err, a.g.json || jsonRequested(args))
 }
 
 func (a *app) rootCmd() *cobra.Command {
@@ -92,16 +89,28 @@ authorization in a browser, api_query_auth and periodic authorizer token refresh
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		// Without a subcommand, wxauth opens the console.
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.consoleRun(cmd.Context()) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if a.g.version {
+				return a.printVersion()
+			}
+			return a.consoleRun(cmd.Context())
+		},
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.g.db, "db", "", "database path (default: $WXAUTH_DB, else under the user data directory)")
 	pf.StringVar(&a.g.platform, "platform", "", "component appid to act on (needed only when several are configured)")
-	pf.BoolVar(&a.g.json, "json", false, "print machine-readable JSON")
+	pf.BoolVar(&a.g.json, "json", false, "print machine-readable JSON (errors too: one JSON object on stderr)")
+	root.Flags().BoolVar(&a.g.version, "version", false, "print the version and build information")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if a.g.platform != "" && !flow.ValidAppID(a.g.platform) {
+			return usageErr("--platform %q is not a component appid (wx followed by 16 lowercase hex digits; `wxauth platform list` shows them)", a.g.platform)
+		}
+		return nil
+	}
 	root.AddCommand(a.pushCmd())
 	root.AddCommand(a.simCmd())
 	root.AddCommand(a.demoCmd())
 	root.AddCommand(a.platformCmd(), a.serveCmd(), a.authorizeCmd(), a.tokenCmd(), a.authorizersCmd(),
-		a.exportCmd(), a.ticketCmd(), a.statusCmd(), a.quotaCmd())
+		a.exportCmd(), a.ticketCmd(), a.statusCmd(), a.quotaCmd(), a.versionCmd())
 	return root
 }

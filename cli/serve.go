@@ -39,6 +39,11 @@ stdout gets one line per bound address ("serve: listening on http://ADDR"); even
 			if interval <= 0 {
 				return usageErr("--interval must be positive, got %s", interval)
 			}
+			if listen != "" {
+				if err := flow.CheckListenAddr(listen); err != nil {
+					return usageErr("--listen: %w", err)
+				}
+			}
 			eng, closeEng, err := a.openEngine(cmd.Context())
 			if err != nil {
 				return err
@@ -66,20 +71,9 @@ stdout gets one line per bound address ("serve: listening on http://ADDR"); even
 			}()
 			defer unsubscribe() // runs first: closes the channel so printEvents returns
 
-			failed := make(chan error, len(addrs))
-			for _, addr := range addrs {
-				bound, done, err := eng.Listen(ctx, addr)
-				if err != nil {
-					return withCode(ExitFailure, err)
-				}
-				fmt.Fprintf(a.out, "serve: listening on http://%s\n", bound)
-				running.Add(1)
-				go func() {
-					defer running.Done()
-					if err := <-done; err != nil { // nil after a clean shutdown
-						failed <- fmt.Errorf("listener %s: %w", bound, err)
-					}
-				}()
+			failed, err := a.listen(ctx, eng, addrs, &running)
+			if err != nil {
+				return withCode(ExitFailure, err)
 			}
 			running.Add(1)
 			go func() {
@@ -101,8 +95,30 @@ stdout gets one line per bound address ("serve: listening on http://ADDR"); even
 	return cmd
 }
 
+// listen binds every address, printing each once it is bound; failed yields the error of a
+// listener that stops serving.
+func (a *app) listen(ctx context.Context, eng *flow.Engine, addrs []string, running *sync.WaitGroup) (<-chan error, error) {
+	failed := make(chan error, len(addrs))
+	for _, addr := range addrs {
+		bound, done, err := eng.Listen(ctx, addr)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(a.out, "serve: listening on http://%s\n", bound)
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			if err := <-done; err != nil { // nil after a clean shutdown
+				failed <- fmt.Errorf("listener %s: %w", bound, err)
+			}
+		}()
+	}
+	return failed, nil
+}
+
 // printEvents writes engine events to stderr until the channel closes: the daemon's log for
-// whoever watches it (secrets never appear in events).
+// whoever watches it (secrets never appear in events), one line each, control characters
+// escaped. With --json, encoding/json escapes them.
 func (a *app) printEvents(events <-chan flow.Event) {
 	enc := json.NewEncoder(a.err)
 	for ev := range events {
@@ -112,11 +128,10 @@ func (a *app) printEvents(events <-chan flow.Event) {
 				"message": ev.Message, "remedy": ev.Remedy})
 			continue
 		}
-		line := fmt.Sprintf("%s %-5s %s %s", ev.At.Format("15:04:05"), ev.Level, ev.ComponentAppID, ev.Message)
-		if ev.Remedy != "" {
-			line += " — " + ev.Remedy
-		}
-		fmt.Fprintln(a.err, line)
+		// One line per event whatever it carries: an unauthenticated push's AppId is in it, and
+		// a line break or CR in there would forge a line of its own.
+		line := fmt.Sprintf("%s %-5s %s %s", ev.At.Format("15:04:05"), ev.Level, ev.ComponentAppID, ev.Text())
+		fmt.Fprintln(a.err, flow.Printable(line))
 	}
 }
 

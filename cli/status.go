@@ -209,10 +209,10 @@ func writeStatus(w io.Writer, now time.Time, ps platformStatus) {
 	}
 	fmt.Fprintf(w, "platform %s  %s%s\n", ps.ComponentAppID, ps.State, side)
 	for _, s := range ps.SideStates {
-		fmt.Fprintf(w, "  ! %s: %s\n", s.State, s.Remedy)
+		fmt.Fprintf(w, "  ! %s: %s\n", s.State, flow.Printable(s.Remedy))
 	}
 	row := func(label, format string, args ...any) {
-		fmt.Fprintf(w, "  %-16s %s\n", label, fmt.Sprintf(format, args...))
+		fmt.Fprintf(w, "  %-16s %s\n", label, flow.Printable(fmt.Sprintf(format, args...)))
 	}
 	row("listener", "%s, public at %s", ps.ListenAddr, ps.PublicURL)
 	if ps.Ticket != nil {
@@ -258,9 +258,9 @@ func writeStatus(w io.Writer, now time.Time, ps platformStatus) {
 				who = " " + ev.AuthorizerAppID
 			}
 			// The remedy reads best on its own line.
-			fmt.Fprintf(w, "    %s %-5s %s%s: %s\n", ev.At.Format("01-02 15:04:05"), ev.Level, ev.Kind, who, ev.Message)
+			fmt.Fprintf(w, "    %s %-5s %s\n", ev.At.Format("01-02 15:04:05"), ev.Level, flow.Printable(string(ev.Kind)+who+": "+ev.Message))
 			if ev.Remedy != "" {
-				fmt.Fprintf(w, "      → %s\n", ev.Remedy)
+				fmt.Fprintf(w, "      → %s\n", flow.Printable(ev.Remedy))
 			}
 		}
 	}

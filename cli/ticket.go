@@ -117,25 +117,95 @@ func (a *app) ticketSetCmd() *cobra.Command {
 }
 
 func (a *app) ticketPushCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "push",
-		Short: "Ask WeChat to push a ticket now (api_start_push_ticket)",
-		Long: `Ask WeChat to push a component_verify_ticket now. It arrives at the 授权事件接收URL, so a
-listener must be running there (` + "`wxauth serve`" + `); ` + "`wxauth ticket show`" + ` then shows it.`,
-		Example: `  wxauth ticket push && sleep 5 && wxauth ticket show`,
-		Args:    cobra.NoArgs,
+	var wait time.Duration
+	cmd := &cobra.Command{
+		Use:   "push [--wait 10s]",
+		Short: "Ask WeChat to push a ticket now (api_start_push_ticket) and wait for it to arrive",
+		Long: `Ask WeChat to push a component_verify_ticket now, and wait (--wait, 10 s by default) until a
+listener sharing this database has received it. It arrives at the 授权事件接收URL, so a listener
+must be running there (` + "`wxauth serve`" + ` or the console). While nothing has arrived, the
+request is repeated every few seconds, so a ` + "`wxauth serve`" + ` started a moment earlier
+still gets it. Exit status 3 when nothing arrives in time: check that serve runs on this
+database and that the event URL reaches it. --wait 0 only asks.`,
+		Example: `  wxauth ticket push && wxauth token
+  wxauth ticket push --wait 0      # ask and return at once`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if wait < 0 {
+				return usageErr("--wait must not be negative, got %s", wait)
+			}
 			return a.onPlatform(cmd, func(ctx context.Context, eng *flow.Engine, p flow.Platform) error {
-				msg, err := eng.StartPushTicket(ctx, p.ComponentAppID)
-				if err != nil {
-					return engineErr(err)
-				}
-				if a.g.json {
-					return jsonOut(a.out, map[string]any{"component_appid": p.ComponentAppID, "message": msg})
-				}
-				fmt.Fprintln(a.out, msg)
-				return nil
+				return a.pushTicket(ctx, eng, p, wait)
 			})
 		},
 	}
+	cmd.Flags().DurationVar(&wait, "wait", 10*time.Second, "how long to wait for the ticket to arrive (0: do not wait)")
+	return cmd
+}
+
+// pushAskEvery is how often ticket push repeats its request while no ticket has arrived: a
+// push WeChat sent before the listener was up is lost, and it sends no other for 10 minutes.
+const pushAskEvery = 3 * time.Second
+
+// pushTicket asks for a ticket and waits until a push newer than the last one is stored (by
+// whichever process listens, through the shared database).
+func (a *app) pushTicket(ctx context.Context, eng *flow.Engine, p flow.Platform, wait time.Duration) error {
+	before, err := eng.Snapshot(ctx, p.ComponentAppID)
+	if err != nil {
+		return engineErr(err)
+	}
+	msg, err := eng.StartPushTicket(ctx, p.ComponentAppID)
+	if err != nil {
+		return engineErr(err)
+	}
+	if wait == 0 {
+		if a.g.json {
+			return jsonOut(a.out, map[string]any{"component_appid": p.ComponentAppID, "message": msg, "received": false})
+		}
+		fmt.Fprintln(a.out, msg)
+		return nil
+	}
+	if !a.g.json {
+		fmt.Fprintln(a.err, msg+"; waiting for it…")
+	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	poll := time.NewTicker(100 * time.Millisecond)
+	defer poll.Stop()
+	lastAsk := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return withCode(ExitFailure, fmt.Errorf("interrupted while waiting for the ticket"))
+		case <-deadline.C:
+			return withCode(ExitWaiting, fmt.Errorf("no component_verify_ticket arrived within %s of asking WeChat to push one to %s"+remedySep+
+				"is `wxauth serve` running, on this database? is the event URL right (it must reach the listener on %s; `wxauth platform show` prints it)?",
+				wait, p.EventURL(), p.ListenAddr))
+		case <-poll.C:
+		}
+		snap, err := eng.Snapshot(ctx, p.ComponentAppID)
+		if err != nil {
+			return engineErr(err)
+		}
+		if snap.LastPushAt.After(before.LastPushAt) && snap.Ticket != nil {
+			return a.printTicketArrived(snap)
+		}
+		if time.Since(lastAsk) >= pushAskEvery {
+			lastAsk = time.Now()
+			if _, err := eng.StartPushTicket(ctx, p.ComponentAppID); err != nil {
+				return engineErr(err)
+			}
+		}
+	}
+}
+
+func (a *app) printTicketArrived(snap flow.Snapshot) error {
+	t := *snap.Ticket
+	if a.g.json {
+		return jsonOut(a.out, map[string]any{"component_appid": t.ComponentAppID, "received": true,
+			"received_at": timeJSON(snap.LastPushAt), "expires_at": timeJSON(snap.TicketExpiresAt)})
+	}
+	fmt.Fprintf(a.out, "ticket received for %s, valid until %s (%s)\n", t.ComponentAppID,
+		snap.TicketExpiresAt.Format(time.RFC3339), untilText(snap.Now, snap.TicketExpiresAt))
+	return nil
 }

@@ -28,7 +28,11 @@ func TestTokenWithoutTicket(t *testing.T) {
 		if r.out != "" {
 			t.Errorf("%v: stdout %q, want nothing", args, r.out)
 		}
-		for _, want := range []string{"no component_verify_ticket has arrived yet", "what to do:", "wxauth ticket push", "https://auth.example.com/wechat/events"} {
+		remedy := "what to do:"
+		if args[len(args)-1] == "--json" {
+			remedy = `"remedy":` // one JSON object: {"error", "remedy", "exit_code"}
+		}
+		for _, want := range []string{"no component_verify_ticket has arrived yet", remedy, "wxauth ticket push", "https://auth.example.com/wechat/events"} {
 			if !strings.Contains(r.err, want) {
 				t.Errorf("%v: stderr lacks %q:\n%s", args, want, r.err)
 			}
@@ -75,7 +79,7 @@ func TestHelpHasExamples(t *testing.T) {
 	for _, cmd := range [][]string{
 		{"platform"}, {"platform", "add"}, {"platform", "list"}, {"platform", "show"}, {"platform", "remove"},
 		{"serve"}, {"authorize"}, {"token"}, {"authorizers"}, {"export"},
-		{"ticket"}, {"ticket", "show"}, {"ticket", "set"}, {"ticket", "push"}, {"status"},
+		{"ticket"}, {"ticket", "show"}, {"ticket", "set"}, {"ticket", "push"}, {"status"}, {"quota", "clear"}, {"version"},
 	} {
 		r := wx(t, tempDB(t), "", append(cmd, "--help")...)
 		if r.code != 0 || !strings.Contains(r.out, "Examples:") || !strings.Contains(r.out, "wxauth "+cmd[0]) {

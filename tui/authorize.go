@@ -77,9 +77,12 @@ func (m *Model) authorizeKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.authOptionsKey(msg)
 	}
 	if a.qrFull {
-		if key.Matches(msg, m.keys.Back, m.keys.QR) {
+		switch {
+		case key.Matches(msg, m.keys.Back, m.keys.QR):
 			a.qrFull = false
-		} else if key.Matches(msg, m.keys.Quit) {
+		case key.Matches(msg, m.keys.CopyLink):
+			return m.copyCmd("mobile authorization link", a.started.Session.MobileLink)
+		case key.Matches(msg, m.keys.Quit):
 			return tea.Quit
 		}
 		return nil

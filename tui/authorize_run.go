@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"errors"
-	"runtime"
 	"strings"
 	"time"
 
@@ -69,16 +68,12 @@ func (m *Model) pasteCmd(input string) tea.Cmd {
 	return func() tea.Msg { return pasteResultMsg{err: run.Paste(ctx, input)} }
 }
 
-// canOpenBrowser says whether a graphical browser can open. Without a display, xdg-open falls
-// back to console browsers that would take over the terminal the console draws on.
+// canOpenBrowser says whether a graphical browser can open (the engine's answer). Without a
+// display, xdg-open falls back to console browsers that would take over the terminal the
+// console draws on.
 func canOpenBrowser(getenv func(string) string) (bool, string) {
-	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
-		return true, ""
-	}
-	if getenv("BROWSER") != "" || getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != "" {
-		return true, ""
-	}
-	return false, "no graphical display (DISPLAY is not set)"
+	why := flow.BrowserUnavailable(getenv)
+	return why == "", why
 }
 
 // openBrowserCmd opens the launch page again (the o key).
@@ -146,18 +141,23 @@ func (m *Model) onAuthStarted(msg authStartedMsg) tea.Cmd {
 	if ok, why := canOpenBrowser(m.opts.Getenv); ok {
 		a.showBrowser(msg.browserErr) // the runner opened it before reporting the start
 	} else {
-		a.browser = "not opened: " + why + ". Open the link yourself"
+		a.showBrowser(&flow.BrowserError{Reason: why})
 	}
 	m.setStatus(levelInfo, "waiting for the merchant to approve")
 	return tea.Batch(waitRunCmd(msg.run, auth.Session.ID), m.spinCmd(), m.requestReload())
 }
 
-// showBrowser says what became of opening the launch page.
+// showBrowser says what became of opening the launch page, in the user's words (the link is
+// shown below it).
 func (a *authPanel) showBrowser(err error) {
-	if err != nil {
-		a.browser, a.browserOK = "could not open a browser: "+err.Error(), false
-	} else {
+	var be *flow.BrowserError
+	switch {
+	case err == nil:
 		a.browser, a.browserOK = "opened in your browser", true
+	case errors.As(err, &be):
+		a.browser, a.browserOK = "no browser could be opened ("+be.Reason+"): open the link yourself", false
+	default:
+		a.browser, a.browserOK = "no browser could be opened: "+oneLine(err.Error()), false
 	}
 }
 

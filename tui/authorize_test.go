@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -49,7 +50,7 @@ func TestAuthorizeKeys(t *testing.T) {
 	if m.auth.started == nil || len(m.auth.qr) == 0 || cmd == nil {
 		t.Fatal("the session did not start")
 	}
-	mustContain(t, view(m), auth.LaunchURL, "not opened: no graphical display", "press x to approve")
+	mustContain(t, view(m), auth.LaunchURL, "no browser could be opened (no DISPLAY)", "press x to approve")
 
 	// x approves through the sandbox.
 	msgs := collect(t, press(m, "x"), timeoutShort)
@@ -197,9 +198,13 @@ func TestBrowserOutcomeArrivesWithTheStart(t *testing.T) {
 	send(m, startedMsg(fixtureAuthorization()))
 	mustContain(t, view(m), "opened in your browser")
 	msg := startedMsg(fixtureAuthorization())
-	msg.browserErr = errors.New("no browser could be opened (exec: xdg-open not found)")
+	msg.browserErr = &flow.BrowserError{Reason: "no browser program found: install xdg-utils or set $BROWSER",
+		URL: msg.auth.LaunchURL, Err: &exec.Error{Name: "xdg-open", Err: exec.ErrNotFound}}
 	send(m, msg)
-	mustContain(t, view(m), "could not open a browser: no browser could be opened")
+	mustContain(t, view(m), "no browser could be opened (no browser program found: install xdg-utils or set $BROWSER): open the link")
+	if strings.Contains(view(m), "exec") {
+		t.Errorf("exec internals on screen:\n%s", view(m))
+	}
 	// o tries again.
 	send(m, browserMsg{err: nil})
 	mustContain(t, view(m), "opened in your browser")

@@ -86,7 +86,7 @@ func (m *Model) renderSessionTextWidth(w int) []string {
 	lines = append(lines, "")
 	lines = append(lines, m.sessionProgress(w)...)
 	if a.err != "" {
-		for _, l := range wrap(a.err, max(10, w-2)) {
+		for _, l := range wrap(flow.PrintableLines(a.err), max(10, w-2)) {
 			lines = append(lines, " "+m.styles.Err.Render(l))
 		}
 	}
@@ -129,8 +129,11 @@ func (m *Model) browserStep(w int) []string {
 			lines = append(lines, stepIndent+browserStyle.Render(l))
 		}
 	}
-	for _, l := range wrap(a.started.LaunchURL, max(10, w-14)) {
-		lines = append(lines, stepIndent+st.Accent.Render(l))
+	// The link on one line, for selecting by hand; cut only when it cannot fit.
+	link, fits := whole(a.started.LaunchURL, max(10, w-14))
+	lines = append(lines, stepIndent+st.Accent.Render(link))
+	if !fits {
+		return append(lines, stepIndent+st.Dim.Render("cut to fit: y copies it whole · o opens it again"))
 	}
 	return append(lines, stepIndent+st.Dim.Render("o opens it again · y copies it"))
 }
@@ -245,7 +248,7 @@ func (m *Model) renderAuthOptions() []string {
 	}
 	if a.err != "" {
 		out = append(out, "")
-		for _, l := range wrap(a.err, max(10, w-2)) {
+		for _, l := range wrap(flow.PrintableLines(a.err), max(10, w-2)) {
 			out = append(out, " "+st.Err.Render(l))
 		}
 	}
@@ -263,9 +266,14 @@ func (m *Model) renderQRFull(bodyH int) []string {
 	}
 	qrW := ansiWidth(a.qr[0])
 	if qrW > m.width || len(a.qr)+1 > bodyH {
-		lines := []string{" " + m.styles.Warn.Render(fmt.Sprintf("The QR code needs %d×%d cells; this terminal gives %d×%d. Enlarge it, or open this link on the phone:", qrW, len(a.qr)+1, m.width, bodyH)), ""}
-		for _, l := range wrap(a.started.Session.MobileLink, max(10, m.width-2)) {
-			lines = append(lines, " "+l)
+		var lines []string
+		for _, l := range wrap(fmt.Sprintf("The QR code needs %d×%d cells; this terminal gives %d×%d. Enlarge it, or open this link on the phone:", qrW, len(a.qr)+1, m.width, bodyH), max(10, m.width-2)) {
+			lines = append(lines, " "+m.styles.Warn.Render(l))
+		}
+		link, fits := whole(a.started.Session.MobileLink, max(10, m.width-2))
+		lines = append(lines, "", " "+link)
+		if !fits {
+			lines = append(lines, " "+m.styles.Dim.Render("cut to fit: y copies it whole"))
 		}
 		return padLines(lines, bodyH)
 	}

@@ -32,6 +32,7 @@ type (
 		bound net.Addr
 		err   error
 	}
+	listenRetryMsg struct{ addr string } // try binding a busy address again
 	refreshDoneMsg struct {
 		appid string
 		err   error

@@ -80,19 +80,18 @@ func (d *detailLines) kv(k, v string) {
 	d.add(trunc("   "+d.st.Label.Render(fit(k, 15))+v, d.w))
 }
 
-// secret shows a token whole when revealed, wrapped under its label so it can be selected.
-func (d *detailLines) secret(k, v string, reveal bool) {
-	if !reveal || v == "" {
+// secret shows a token whole on one line when revealed, so it can be selected: beside its
+// label, else on a line of its own; cut visibly when even that is too narrow (fits false: the
+// copy keys take it whole).
+func (d *detailLines) secret(k, v string, reveal bool) (fits bool) {
+	if !reveal || v == "" || ansiWidth(v) <= d.w-18 {
 		d.kv(k, v)
-		return
+		return true
 	}
-	for i, l := range strings.Split(hardWrap(v, max(10, d.w-18)), "\n") {
-		if i == 0 {
-			d.add("   " + d.st.Label.Render(fit(k, 15)) + l)
-		} else {
-			d.add(strings.Repeat(" ", 18) + l)
-		}
-	}
+	d.add("   " + d.st.Label.Render(k))
+	shown, fits := whole(v, max(10, d.w-1))
+	d.add(" " + shown)
+	return fits
 }
 
 func (d *detailLines) section(s string) { d.add(""); d.add(" " + d.st.Section.Render(s)) }
@@ -104,7 +103,7 @@ func (m *Model) renderDetail(bodyH int) []string {
 		return padLines([]string{" " + st.Warn.Render(m.detail.appid+" is no longer listed for this platform") + st.Dim.Render(" · esc goes back")}, bodyH)
 	}
 	d := &detailLines{st: st, w: m.width}
-	name := a.NickName
+	name := flow.Printable(a.NickName)
 	if name == "" {
 		name = a.AppID
 	}
@@ -120,14 +119,14 @@ func (m *Model) renderDetail(bodyH int) []string {
 // detailAccount is the account's identity: original id, principal, alias, categories.
 func (m *Model) detailAccount(d *detailLines, a flow.Authorizer) {
 	d.section("Account")
-	d.kv("original id", orDash(a.UserName))
-	d.kv("principal", orDash(a.PrincipalName))
+	d.kv("original id", orDash(flow.Printable(a.UserName)))
+	d.kv("principal", orDash(flow.Printable(a.PrincipalName)))
 	if info, ok := m.accountInfo(a); ok {
 		if info.Alias != "" {
-			d.kv("alias", info.Alias)
+			d.kv("alias", flow.Printable(info.Alias))
 		}
 		if len(info.Categories) > 0 {
-			d.kv("categories", strings.Join(info.Categories, ", "))
+			d.kv("categories", flow.Printable(strings.Join(info.Categories, ", ")))
 		}
 	}
 	d.kv("authorized", a.AuthorizedAt.In(m.now.Location()).Format("2006-01-02 15:04:05")+d.st.Dim.Render(" ("+ago(m.now, a.AuthorizedAt)+")"))
@@ -143,7 +142,7 @@ func (m *Model) detailPermissions(d *detailLines, a flow.Authorizer) {
 	if len(names) == 0 {
 		d.add("   " + d.st.Dim.Render("none granted"))
 	}
-	for _, l := range wrap(strings.Join(names, " · "), max(10, m.width-4)) {
+	for _, l := range wrapItems(names, " · ", max(10, m.width-4)) {
 		d.add("   " + l)
 	}
 }
@@ -161,9 +160,11 @@ func (m *Model) detailTokens(d *detailLines, a flow.Authorizer) {
 	if access == "" {
 		access = st.Dim.Render("none")
 	}
-	d.secret("access token", access, reveal)
+	fits := d.secret("access token", access, reveal)
 	switch {
 	case a.AccessExpiresAt.IsZero():
+	case a.Health(m.now) == flow.HealthRevoked:
+		d.kv("expires in", st.Dim.Render("— revoked: the token no longer works"))
 	case a.AccessExpiresAt.After(m.now):
 		life := a.AccessExpiresAt.Sub(a.AccessObtainedAt)
 		left := a.AccessExpiresAt.Sub(m.now)
@@ -175,15 +176,18 @@ func (m *Model) detailTokens(d *detailLines, a flow.Authorizer) {
 	if refresh == "" {
 		refresh = st.Err.Render("missing: the next refresh recovers it from api_get_authorizer_list")
 	}
-	d.secret("refresh token", refresh, reveal)
+	fits = d.secret("refresh token", refresh, reveal) && fits
 	if a.LastError != "" {
-		d.kv("last error", st.Err.Render(a.LastError)+st.Dim.Render(" ("+ago(m.now, a.LastErrorAt)+")"))
+		d.kv("last error", st.Err.Render(oneLine(a.LastError))+st.Dim.Render(" ("+ago(m.now, a.LastErrorAt)+")"))
 	} else {
 		d.kv("last error", st.Dim.Render("none"))
 	}
 	if reveal {
 		d.add("")
 		d.add(" " + st.Warn.Render("tokens are revealed: v masks them again"))
+		if !fits {
+			d.add(" " + st.Dim.Render("cut to fit the terminal: c and C copy them whole"))
+		}
 	}
 }
 

@@ -21,7 +21,7 @@ type eventRow struct {
 }
 
 func eventRowOf(ev flow.Event) eventRow {
-	return eventRow{at: ev.At, level: eventLevel(ev), text: ev.Text()}
+	return eventRow{at: ev.At, level: eventLevel(ev), text: oneLine(ev.Text())}
 }
 
 // mergeEvents interleaves logged and live-only events, newest first.
@@ -55,13 +55,13 @@ func eventLevel(ev flow.Event) string {
 }
 
 func (m *Model) onEngineEvent(ev flow.Event) tea.Cmd {
-	if ev.ComponentAppID != "" && ev.ComponentAppID != m.componentAppID {
+	if ev.ComponentAppID != "" && ev.ComponentAppID != m.componentAppID && !m.strangerPush(ev) {
 		return nil
 	}
 	if ev.Kind == flow.EventPushRejected {
 		// Rejected pushes are not logged in the database (a flood must cost nothing): keep
 		// them here so the pane still shows them.
-		m.live = append([]eventRow{{at: ev.At, level: levelWarn, text: ev.Text()}}, m.live...)
+		m.live = append([]eventRow{{at: ev.At, level: levelWarn, text: oneLine(ev.Text())}}, m.live...)
 		if len(m.live) > 50 {
 			m.live = m.live[:50]
 		}
@@ -71,6 +71,21 @@ func (m *Model) onEngineEvent(ev flow.Event) tea.Cmd {
 		m.setStatus(levelErr, ev.Text())
 	}
 	return m.requestReload()
+}
+
+// strangerPush reports whether ev is a push the listener refused for an AppId no configured
+// platform has: it concerns whichever platform is shown (a wrong AppId on the open platform, or
+// someone probing the listener), so the pane shows it.
+func (m *Model) strangerPush(ev flow.Event) bool {
+	if ev.Kind != flow.EventPushRejected {
+		return false
+	}
+	for _, p := range m.platforms {
+		if p.ComponentAppID == ev.ComponentAppID {
+			return false
+		}
+	}
+	return true
 }
 
 // renderEvents draws the events pane: a title and n lines, newest first. With the focus on it,

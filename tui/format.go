@@ -118,7 +118,38 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 func ansiWidth(s string) int { return ansi.StringWidth(s) }
 
-// hardWrap breaks s at exactly w cells, keeping styles.
-func hardWrap(s string, w int) string { return ansi.Hardwrap(s, w, true) }
-
 func ansiStrip(s string) string { return ansi.Strip(s) }
+
+// whole shows a value the user may select by hand (a token, a link) on one line: whole when it
+// fits in w cells, else visibly cut with "…" (ok false; the caller offers the copy key). Never
+// wrapped: a selection across lines would pick up the line break.
+func whole(v string, w int) (shown string, ok bool) {
+	if ansiWidth(v) <= w {
+		return v, true
+	}
+	return trunc(v, w), false
+}
+
+// wrapItems lays items out in lines of at most w cells, sep between them, breaking only
+// between items: "17 帐号管理" never loses its name to the next line. An item wider than w
+// is cut.
+func wrapItems(items []string, sep string, w int) []string {
+	var lines []string
+	line := ""
+	for _, it := range items {
+		it = trunc(it, w)
+		switch {
+		case line == "":
+			line = it
+		case ansiWidth(line)+ansiWidth(sep)+ansiWidth(it) <= w:
+			line += sep + it
+		default:
+			lines = append(lines, line)
+			line = it
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
+}

@@ -9,6 +9,7 @@ package tui
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -33,6 +34,7 @@ type Options struct {
 	TickEvery   time.Duration    // countdown tick; default 1 s, negative disables (tests)
 	ReloadEvery time.Duration    // re-read storage this often (other processes write it too); default 5 s
 	Listen      bool             // serve the listener on each platform's ListenAddr
+	ListenRetry time.Duration    // while its address is busy, try binding again this often; default 5 s
 	Clipboard   func(string) error
 	Getenv      func(string) string
 	Dark        *bool // force the palette; nil asks the terminal
@@ -143,6 +145,9 @@ func New(ctx context.Context, eng *flow.Engine, opts Options) *Model {
 	if opts.ReloadEvery == 0 {
 		opts.ReloadEvery = 5 * time.Second
 	}
+	if opts.ListenRetry <= 0 {
+		opts.ListenRetry = 5 * time.Second
+	}
 	if opts.Getenv == nil {
 		opts.Getenv = func(string) string { return "" }
 	}
@@ -227,7 +232,15 @@ func (m *Model) focusedInput() *textinput.Model {
 }
 
 func (m *Model) setStatus(level, text string) {
-	m.status = statusLine{text: text, level: level}
+	m.status = statusLine{text: oneLine(text), level: level}
+}
+
+// oneLine makes text fit for one line of the console: a remedy joins its message after a dash,
+// other line breaks become spaces, and every control character is escaped (errors and events
+// carry text from outside: a push's AppId, an errmsg, a nick name).
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n  what to do: ", " — what to do: ")
+	return flow.Printable(strings.ReplaceAll(s, "\n", " "))
 }
 
 // pendingSession is the platform's session waiting for the merchant, if any.

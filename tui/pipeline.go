@@ -129,7 +129,7 @@ func (m *Model) sessionStages(narrow bool) (preAuth, authorization stage) {
 	default:
 		p.line1 = st.Dim.Render("used")
 		a.line1 = st.Err.Render("✗ failed")
-		a.line2 = st.Dim.Render(sess.Error)
+		a.line2 = st.Dim.Render(oneLine(sess.Error))
 	}
 	return p, a
 }

@@ -108,3 +108,27 @@ func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
 	m.loading = false
 	return cmd
 }
+
+// onListen records whether the listener bound. While its address is busy (a `wxauth serve`
+// there, say), the console goes on and tries again every ListenRetry, so it takes the pushes
+// over once the address frees up; it says so then.
+func (m *Model) onListen(msg listenMsg) tea.Cmd {
+	before, tried := m.listeners[msg.addr]
+	if msg.err == nil {
+		m.listeners[msg.addr] = ""
+		if tried && before != "starting" && before != "" {
+			m.setStatus(levelOK, "✓ listening on "+msg.addr+" now: the address became free")
+		}
+		return nil
+	}
+	m.listeners[msg.addr] = oneLine(msg.err.Error())
+	if !flow.AddrBusy(msg.err) {
+		m.setStatus(levelWarn, "listener not started: "+msg.err.Error()+" — the console goes on without it")
+		return nil
+	}
+	if before == "starting" {
+		m.setStatus(levelWarn, "not listening on "+msg.addr+": the address is in use (a `wxauth serve` there may be receiving the pushes) — the console goes on and binds it once it is free")
+	}
+	addr := msg.addr
+	return tea.Tick(m.opts.ListenRetry, func(time.Time) tea.Msg { return listenRetryMsg{addr: addr} })
+}

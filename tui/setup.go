@@ -283,7 +283,7 @@ func (m *Model) renderForm(bodyH int) []string {
 	case f.submitting:
 		out = append(out, " "+m.spin.View()+" saving…")
 	case f.submitErr != "":
-		out = append(out, " "+st.Err.Render(trunc(f.submitErr, w-2)))
+		out = append(out, " "+st.Err.Render(trunc(oneLine(f.submitErr), w-2)))
 	default:
 		for _, l := range wrap("secrets are masked as you type · tab/↓ next field · enter on the last field or ctrl+s saves · esc back", max(10, w-2)) {
 			out = append(out, " "+st.Dim.Render(l))

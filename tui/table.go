@@ -242,9 +242,10 @@ func rowStatus(a flow.Authorizer, now time.Time, refreshing bool) (string, strin
 	return string(h), levelInfo
 }
 
-// tokenLeft is the access-token countdown cell.
+// tokenLeft is the access-token countdown cell; a revoked account's token counts nothing down
+// (WeChat refuses it whatever its expiry says).
 func tokenLeft(a flow.Authorizer, now time.Time) string {
-	if a.AccessToken == "" || a.AccessExpiresAt.IsZero() {
+	if a.AccessToken == "" || a.AccessExpiresAt.IsZero() || a.Health(now) == flow.HealthRevoked {
 		return "—"
 	}
 	if !a.AccessExpiresAt.After(now) {
@@ -270,6 +271,9 @@ func (t *authTable) Render(st Styles, width int, now time.Time, refreshing map[s
 	head := "  " + fit("APPID", c.appid) + " " + fit("NAME", c.name) + " " + fit("KIND", c.kind) + " " +
 		fit("STATUS", c.status) + " " + fit("TOKEN", c.token) + " " + fit("REFRESH", c.refresh) + " " + fit("LAST ERROR", c.lastErr)
 	lines = append(lines, st.TableHeader.Render(fit(head, width)))
+	if len(t.view) == 0 && t.filter != "" {
+		return append(lines, fit("  "+st.Dim.Render("no account matches '"+flow.Printable(t.filter)+"' — esc clears the filter"), width))
+	}
 	end := min(len(t.view), t.offset+t.height)
 	for pos := t.offset; pos < end; pos++ {
 		a := t.all[t.view[pos]]
@@ -278,11 +282,11 @@ func (t *authTable) Render(st Styles, width int, now time.Time, refreshing map[s
 		if a.RefreshToken == "" {
 			rt = "missing"
 		}
-		name := a.NickName
+		name := flow.Printable(a.NickName) // names and errors come from outside
 		if name == "" {
 			name = "—"
 		}
-		lastErr := a.LastError
+		lastErr := oneLine(a.LastError)
 		if lastErr == "" {
 			lastErr = "—"
 		}

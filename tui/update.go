@@ -48,6 +48,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.onEngineEvent(flow.Event(msg))
 	case listenMsg, copiedMsg, tokenMsg, refreshDoneMsg, componentRenewedMsg, pushTicketMsg:
 		return m.onActionDone(msg)
+	case listenRetryMsg:
+		return m.listenCmd(msg.addr)
 	case platformAddedMsg:
 		return m.onPlatformAdded(msg)
 	case exportDoneMsg:
@@ -83,13 +85,7 @@ func (m *Model) onTick() tea.Cmd {
 func (m *Model) onActionDone(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case listenMsg:
-		if msg.err != nil {
-			m.listeners[msg.addr] = msg.err.Error()
-			m.setStatus(levelWarn, "listener not started: "+msg.err.Error()+" — the console goes on (a `wxauth serve` may be receiving the pushes)")
-		} else {
-			m.listeners[msg.addr] = ""
-		}
-		return nil
+		return m.onListen(msg)
 	case copiedMsg:
 		m.onCopied(msg)
 		return nil

@@ -184,11 +184,7 @@ func (m *Model) renderFooter() []string {
 		} else {
 			lines = append(lines, " "+style.Render(trunc(text, m.width-1)))
 		}
-		if m.status.handCopy != "" {
-			for _, l := range strings.Split(hardWrap(m.status.handCopy, max(10, m.width-2)), "\n") {
-				lines = append(lines, " "+st.HandCopy.Render(l))
-			}
-		}
+		lines = append(lines, m.renderHandCopy()...)
 	default:
 		lines = append(lines, "")
 	}
@@ -196,6 +192,28 @@ func (m *Model) renderFooter() []string {
 	lines = append(lines, strings.Split(helpView, "\n")...)
 	for i, l := range lines {
 		lines[i] = trunc(l, m.width) // bubbles/help can overflow by one item
+	}
+	return lines
+}
+
+// renderHandCopy shows the value to select by hand, each of its lines whole on one line of
+// the screen (a wrapped line would put a line break in the selection); a line too long for
+// the terminal is cut visibly, with how wide the terminal must be to show it.
+func (m *Model) renderHandCopy() []string {
+	if m.status.handCopy == "" {
+		return nil
+	}
+	var lines []string
+	need := 0
+	for _, l := range strings.Split(strings.TrimRight(m.status.handCopy, "\n"), "\n") {
+		shown, fits := whole(flow.Printable(l), max(10, m.width-1))
+		if !fits {
+			need = max(need, ansiWidth(l)+1)
+		}
+		lines = append(lines, " "+m.styles.HandCopy.Render(shown))
+	}
+	if need > 0 {
+		lines = append(lines, " "+m.styles.Dim.Render("cut to fit: widen the terminal to "+itoa(need)+" columns to select it whole"))
 	}
 	return lines
 }
@@ -225,6 +243,9 @@ func (m *Model) helpFor() helpKeys {
 		short := []key.Binding{k.Copy, k.Reveal, k.Refresh, k.Export, k.Back, k.Help}
 		return helpKeys{short: short, full: [][]key.Binding{{k.Copy, k.CopyRefresh, k.Reveal}, {k.Refresh, k.Export}, {k.Up, k.Down, k.Back, k.Help, quit}}}
 	case screenAuthorize:
+		if m.auth.started != nil && m.auth.qrFull {
+			return helpKeys{short: []key.Binding{k.CopyLink, k.QR, k.Back, quit}}
+		}
 		if m.auth.started == nil {
 			return helpKeys{short: []key.Binding{bind("enter", "start"), bind("←/→", "account types"), bind("tab", "next field"), k.Back, k.ForceQuit}}
 		}

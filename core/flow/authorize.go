@@ -68,6 +68,9 @@ func (e *Engine) LaunchURL(p Platform, sessionID string) string {
 func (e *Engine) OpenBrowser(ctx context.Context, componentAppID, launchURL string) error {
 	err := e.browser(launchURL)
 	if err != nil {
+		if inner := errors.Unwrap(err); inner != nil {
+			e.log.Info("browser not opened", "err", inner) // the system's words, for the log only
+		}
 		e.emit(ctx, Event{Kind: EventBrowser, Level: LevelWarn, ComponentAppID: componentAppID, Message: err.Error()})
 	}
 	return err

@@ -214,8 +214,11 @@ var browserOnce sync.Once
 // openBrowser opens url in the system browser without letting it write on our terminal.
 func openBrowser(url string) error {
 	browserOnce.Do(func() { browser.Stdout, browser.Stderr = io.Discard, io.Discard })
+	if err := displayMissing(url); err != nil {
+		return err
+	}
 	if err := browser.OpenURL(url); err != nil {
-		return fmt.Errorf("no browser could be opened (%v); open this address yourself: %s", err, url)
+		return &BrowserError{Reason: browserFailure(err), URL: url, Err: err}
 	}
 	return nil
 }

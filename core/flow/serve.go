@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
+	"syscall"
 	"time"
 
 	"wxauth/core/callback"
@@ -42,15 +44,54 @@ func (e *Engine) Listener() http.Handler {
 	})
 }
 
+// ListenError says why the listener could not bind an address. Busy: something listens there
+// already (another wxauth serve or console, most likely); the console retries those.
+type ListenError struct {
+	Addr string
+	Busy bool
+	Err  error
+}
+
+func (e *ListenError) Error() string {
+	if e.Busy {
+		return "listener cannot bind " + e.Addr + ": the address is in use (another wxauth serve or console may be listening there; use --listen to pick another address)"
+	}
+	return fmt.Sprintf("listener cannot bind %s: %v", e.Addr, e.Err)
+}
+
+func (e *ListenError) Unwrap() error { return e.Err }
+
+// AddrBusy reports whether err says the listen address is taken by another process.
+func AddrBusy(err error) bool {
+	var le *ListenError
+	return errors.As(err, &le) && le.Busy
+}
+
+// CheckListenAddr checks that addr is host:port with a numeric port, as a *UserError.
+func CheckListenAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err == nil {
+		_, err = strconv.ParseUint(port, 10, 16)
+	}
+	if err != nil {
+		return &UserError{Msg: fmt.Sprintf("the listen address %q is malformed: it must be host:port", addr),
+			Remedy: "give one like 127.0.0.1:8765 (loopback) or 0.0.0.0:8765 (every interface)"}
+	}
+	return nil
+}
+
 // Listen binds addr and serves the listener until ctx ends. It returns once bound, with the
 // address actually bound (addr may use port 0), and a channel that yields the serve error.
 func (e *Engine) Listen(ctx context.Context, addr string) (net.Addr, <-chan error, error) {
 	if err := e.LoadCrypters(ctx); err != nil {
 		return nil, nil, err
 	}
+	if err := CheckListenAddr(addr); err != nil {
+		return nil, nil, err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("listener cannot bind %s: %w (another wxauth serve or console may be running; use --listen to pick another address)", addr, err)
+		return nil, nil, &ListenError{Addr: addr, Busy: errors.Is(err, syscall.EADDRINUSE), Err: err}
 	}
 	srv := callback.NewHTTPServer(e.Listener())
 	served := make(chan error, 1)
