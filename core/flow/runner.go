@@ -2,10 +2,8 @@ package flow
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
-	"syscall"
 )
 
 // The authorization runner: what both the console and `wxauth authorize` do once the merchant
@@ -72,7 +70,7 @@ func (r *Run) listen(ctx context.Context, p Platform) {
 	case err == nil:
 		r.listening = done
 		r.ListenNote = fmt.Sprintf("Listening on %s (public URL %s) until the code arrives.", p.ListenAddr, p.PublicURL)
-	case errors.Is(err, syscall.EADDRINUSE):
+	case AddrBusy(err):
 		r.ListenNote = fmt.Sprintf("note: %s is in use; assuming `wxauth serve` runs there and will receive the code.", p.ListenAddr)
 	default:
 		r.ListenNote = fmt.Sprintf("note: no listener (%v); the redirect and the push cannot reach wxauth, paste the address instead.", err)
