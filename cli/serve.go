@@ -30,7 +30,8 @@ lease's 60 s otherwise. An
 ` + "`authorized`" + ` push alone is enough for serve to exchange the code and store the authorizer.
 
 stdout gets one line per bound address ("serve: listening on http://ADDR"); events go to stderr
-(as JSON lines with --json). Exits 0 on SIGINT or SIGTERM, 1 if a listener fails.`,
+(as JSON lines with --json). Exits 0 on SIGINT or SIGTERM, 1 if a listener fails or the
+database turns out damaged (the message says how to check and restore it).`,
 		Example: `  wxauth serve
   wxauth serve --listen 0.0.0.0:8765          # behind a reverse proxy on another host
   systemd: ExecStart=/usr/local/bin/wxauth serve --db /var/lib/wxauth/wxauth.db`,
@@ -39,7 +40,7 @@ stdout gets one line per bound address ("serve: listening on http://ADDR"); even
 			if interval <= 0 {
 				return usageErr("--interval must be positive, got %s", interval)
 			}
-			eng, closeEng, err := a.openEngine(cmd.Context())
+			eng, closeEng, err := a.openEngine(cmd.Context(), flow.MustExist)
 			if err != nil {
 				return err
 			}
@@ -66,7 +67,7 @@ stdout gets one line per bound address ("serve: listening on http://ADDR"); even
 			}()
 			defer unsubscribe() // runs first: closes the channel so printEvents returns
 
-			failed := make(chan error, len(addrs))
+			failed := make(chan error, len(addrs)+1)
 			for _, addr := range addrs {
 				bound, done, err := eng.Listen(ctx, addr)
 				if err != nil {
@@ -81,11 +82,7 @@ stdout gets one line per bound address ("serve: listening on http://ADDR"); even
 					}
 				}()
 			}
-			running.Add(1)
-			go func() {
-				defer running.Done()
-				eng.RunRefresher(ctx, interval) // hands its leases over before returning
-			}()
+			runRefresher(ctx, eng, interval, &running, failed)
 			select {
 			case <-ctx.Done():
 				fmt.Fprintln(a.err, "serve: stopping")
@@ -99,6 +96,18 @@ stdout gets one line per bound address ("serve: listening on http://ADDR"); even
 	f.StringVar(&listen, "listen", "", "bind this address for every platform instead of each platform's own")
 	f.DurationVar(&interval, "interval", 15*time.Second, "how often the refresher looks for credentials due for renewal")
 	return cmd
+}
+
+// runRefresher runs the refresher until ctx ends (it hands its leases over before returning).
+// Only a damaged database ends it early, and serve with it, rather than fail every pass.
+func runRefresher(ctx context.Context, eng *flow.Engine, interval time.Duration, running *sync.WaitGroup, failed chan<- error) {
+	running.Add(1)
+	go func() {
+		defer running.Done()
+		if err := eng.RunRefresher(ctx, interval); err != nil {
+			failed <- err
+		}
+	}()
 }
 
 // printEvents writes engine events to stderr until the channel closes: the daemon's log for

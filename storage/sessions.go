@@ -55,7 +55,7 @@ func (db *DB) CreateSession(ctx context.Context, s Session) error {
 
 // Session returns one session.
 func (db *DB) Session(ctx context.Context, id string) (Session, error) {
-	s, err := scanSession(db.sql.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM auth_sessions WHERE id=?`, id))
+	s, err := scanSession(db.queryRow(ctx, `SELECT `+sessionCols+` FROM auth_sessions WHERE id=?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("authorization session: %w", ErrNotFound)
 	}
@@ -64,7 +64,7 @@ func (db *DB) Session(ctx context.Context, id string) (Session, error) {
 
 // LatestSession returns a platform's newest authorization session.
 func (db *DB) LatestSession(ctx context.Context, componentAppID string) (Session, error) {
-	s, err := scanSession(db.sql.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM auth_sessions
+	s, err := scanSession(db.queryRow(ctx, `SELECT `+sessionCols+` FROM auth_sessions
 		WHERE component_appid=? ORDER BY created_at DESC, rowid DESC LIMIT 1`, componentAppID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("authorization session: %w", ErrNotFound)
@@ -74,7 +74,7 @@ func (db *DB) LatestSession(ctx context.Context, componentAppID string) (Session
 
 // SessionByPreAuthCode finds the session that used a pre_auth_code (pushes carry it).
 func (db *DB) SessionByPreAuthCode(ctx context.Context, componentAppID, preAuthCode string) (Session, error) {
-	s, err := scanSession(db.sql.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM auth_sessions
+	s, err := scanSession(db.queryRow(ctx, `SELECT `+sessionCols+` FROM auth_sessions
 		WHERE component_appid=? AND pre_auth_code=?`, componentAppID, preAuthCode))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("authorization session for that pre_auth_code: %w", ErrNotFound)
@@ -112,7 +112,7 @@ func (db *DB) ClaimSession(ctx context.Context, id, code, source string) (Sessio
 // never finished: the process doing it stopped. The code is committed, so it can be retried.
 // claimed_at is wall-clock time: it is about processes being alive, not about WeChat's clock.
 func (db *DB) StaleExchanges(ctx context.Context, componentAppID string, before time.Time) ([]Session, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+sessionCols+` FROM auth_sessions
+	rows, err := db.query(ctx, `SELECT `+sessionCols+` FROM auth_sessions
 		WHERE component_appid=? AND state=? AND claimed_at<? ORDER BY claimed_at`, componentAppID, SessionExchanging, unixMilli(before))
 	if err != nil {
 		return nil, err
