@@ -59,7 +59,7 @@ pre_auth_code works once).`,
 			if timeout <= 0 {
 				return usageErr("--timeout must be positive, got %s", timeout)
 			}
-			eng, closeEng, err := a.openEngine(cmd.Context())
+			eng, closeEng, err := a.openEngine(cmd.Context(), flow.MustExist)
 			if err != nil {
 				return err
 			}

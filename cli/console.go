@@ -39,7 +39,7 @@ func (a *app) runConsole(ctx context.Context, eng *flow.Engine, opts ConsoleOpti
 
 // consoleRun is the root command: the console on the configured database.
 func (a *app) consoleRun(ctx context.Context) error {
-	eng, closeEngine, err := a.openEngine(ctx)
+	eng, closeEngine, err := a.openEngine(ctx, flow.CreateIfMissing)
 	if err != nil {
 		return err
 	}

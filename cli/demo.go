@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"wxauth/core/flow"
 	"wxauth/core/sandbox"
 	"wxauth/core/wxsim"
 )
@@ -70,7 +71,7 @@ func (a *app) demoLogger() (*slog.Logger, func(), error) {
 			return nil, nil, err
 		}
 	}
-	f, err := os.OpenFile(filepath.Join(dir, "wxauth-demo.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := flow.OpenLogFile(filepath.Join(dir, "wxauth-demo.log")) // the temporary directory is shared
 	if err != nil {
 		return nil, nil, err
 	}

@@ -2,9 +2,7 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -14,17 +12,17 @@ import (
 
 // openEngine opens the database (--db, else $WXAUTH_DB, else the default path) and builds the
 // engine, logging to wxauth.log beside the database: never to the terminal, which the console
-// draws on. The returned function closes both.
-func (a *app) openEngine(ctx context.Context) (*flow.Engine, func(), error) {
-	db, err := flow.OpenDatabase(ctx, a.g.db)
+// draws on. mode says whether the command may create the database (flow.CreateIfMissing) or
+// works on one that should be there (flow.MustExist). The returned function closes both.
+func (a *app) openEngine(ctx context.Context, mode flow.OpenMode) (*flow.Engine, func(), error) {
+	db, err := flow.OpenDatabase(ctx, a.g.db, mode)
 	if err != nil {
 		return nil, nil, withCode(ExitFailure, err) // names the database, the cause and the fix
 	}
-	path := db.Path()
-	logFile, err := os.OpenFile(filepath.Join(filepath.Dir(path), "wxauth.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	logFile, err := flow.OpenLogFile(filepath.Join(filepath.Dir(db.Path()), "wxauth.log"))
 	if err != nil {
 		db.Close()
-		return nil, nil, withCode(ExitFailure, fmt.Errorf("log file: %w", err))
+		return nil, nil, withCode(ExitFailure, err)
 	}
 	logger := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	eng := flow.New(flow.Config{Store: db, Logger: logger})
@@ -46,7 +44,7 @@ func engineErr(err error) error {
 // only one configured), closing the engine afterwards.
 func (a *app) onPlatform(cmd *cobra.Command, fn func(ctx context.Context, eng *flow.Engine, p flow.Platform) error) error {
 	ctx := cmd.Context()
-	eng, closeEng, err := a.openEngine(ctx)
+	eng, closeEng, err := a.openEngine(ctx, flow.MustExist)
 	if err != nil {
 		return err
 	}

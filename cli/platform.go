@@ -77,7 +77,7 @@ expose it at the public URL through a tunnel or a reverse proxy.`,
 				return err
 			}
 			p.AppSecret = secret
-			eng, closeEng, err := a.openEngine(cmd.Context())
+			eng, closeEng, err := a.openEngine(cmd.Context(), flow.CreateIfMissing)
 			if err != nil {
 				return err
 			}
@@ -187,7 +187,7 @@ func (a *app) platformListCmd() *cobra.Command {
   wxauth platform list --json | jq -r '.[].component_appid'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, closeEng, err := a.openEngine(cmd.Context())
+			eng, closeEng, err := a.openEngine(cmd.Context(), flow.MustExist)
 			if err != nil {
 				return err
 			}
@@ -231,7 +231,7 @@ func (a *app) platformShowCmd() *cobra.Command {
   wxauth platform show --json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, closeEng, err := a.openEngine(cmd.Context())
+			eng, closeEng, err := a.openEngine(cmd.Context(), flow.MustExist)
 			if err != nil {
 				return err
 			}
@@ -292,7 +292,7 @@ log and the refresh-token history are kept. The appid must be given explicitly.`
 		Example: `  wxauth platform remove wx1234567890abcdef`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, closeEng, err := a.openEngine(cmd.Context())
+			eng, closeEng, err := a.openEngine(cmd.Context(), flow.MustExist)
 			if err != nil {
 				return err
 			}

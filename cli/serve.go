@@ -30,7 +30,8 @@ lease's 60 s otherwise. An
 ` + "`authorized`" + ` push alone is enough for serve to exchange the code and store the authorizer.
 
 stdout gets one line per bound address ("serve: listening on http://ADDR"); events go to stderr
-(as JSON lines with --json). Exits 0 on SIGINT or SIGTERM, 1 if a listener fails.`,
+(as JSON lines with --json). Exits 0 on SIGINT or SIGTERM, 1 if a listener fails or the
+database turns out damaged (the message says how to check and restore it).`,
 		Example: `  wxauth serve
   wxauth serve --listen 0.0.0.0:8765          # behind a reverse proxy on another host
   systemd: ExecStart=/usr/local/bin/wxauth serve --db /var/lib/wxauth/wxauth.db`,
@@ -44,7 +45,7 @@ stdout gets one line per bound address ("serve: listening on http://ADDR"); even
 					return usageErr("--listen: %w", err)
 				}
 			}
-			eng, closeEng, err := a.openEngine(cmd.Context())
+			eng, closeEng, err := a.openEngine(cmd.Context(), flow.MustExist)
 			if err != nil {
 				return err
 			}
@@ -75,11 +76,7 @@ stdout gets one line per bound address ("serve: listening on http://ADDR"); even
 			if err != nil {
 				return withCode(ExitFailure, err)
 			}
-			running.Add(1)
-			go func() {
-				defer running.Done()
-				eng.RunRefresher(ctx, interval) // hands its leases over before returning
-			}()
+			runRefresher(ctx, eng, interval, &running, failed)
 			select {
 			case <-ctx.Done():
 				fmt.Fprintln(a.err, "serve: stopping")
@@ -97,8 +94,8 @@ stdout gets one line per bound address ("serve: listening on http://ADDR"); even
 
 // listen binds every address, printing each once it is bound; failed yields the error of a
 // listener that stops serving.
-func (a *app) listen(ctx context.Context, eng *flow.Engine, addrs []string, running *sync.WaitGroup) (<-chan error, error) {
-	failed := make(chan error, len(addrs))
+func (a *app) listen(ctx context.Context, eng *flow.Engine, addrs []string, running *sync.WaitGroup) (chan error, error) {
+	failed := make(chan error, len(addrs)+1) // +1: the refresher on a damaged database
 	for _, addr := range addrs {
 		bound, done, err := eng.Listen(ctx, addr)
 		if err != nil {
@@ -114,6 +111,18 @@ func (a *app) listen(ctx context.Context, eng *flow.Engine, addrs []string, runn
 		}()
 	}
 	return failed, nil
+}
+
+// runRefresher runs the refresher until ctx ends (it hands its leases over before returning).
+// Only a damaged database ends it early, and serve with it, rather than fail every pass.
+func runRefresher(ctx context.Context, eng *flow.Engine, interval time.Duration, running *sync.WaitGroup, failed chan<- error) {
+	running.Add(1)
+	go func() {
+		defer running.Done()
+		if err := eng.RunRefresher(ctx, interval); err != nil {
+			failed <- err
+		}
+	}()
 }
 
 // printEvents writes engine events to stderr until the channel closes: the daemon's log for

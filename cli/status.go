@@ -30,7 +30,7 @@ calls and the last few events. Read-only: nothing is refreshed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			eng, closeEng, err := a.openEngine(ctx)
+			eng, closeEng, err := a.openEngine(ctx, flow.MustExist)
 			if err != nil {
 				return err
 			}

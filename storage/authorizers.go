@@ -66,7 +66,7 @@ func scanAuthorizer(row interface{ Scan(...any) error }) (Authorizer, error) {
 
 // Authorizer returns one authorizer.
 func (db *DB) Authorizer(ctx context.Context, componentAppID, appid string) (Authorizer, error) {
-	a, err := scanAuthorizer(db.sql.QueryRowContext(ctx, `SELECT `+authorizerCols+` FROM authorizers
+	a, err := scanAuthorizer(db.queryRow(ctx, `SELECT `+authorizerCols+` FROM authorizers
 		WHERE component_appid=? AND authorizer_appid=?`, componentAppID, appid))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("authorizer %s: %w", appid, ErrNotFound)
@@ -76,7 +76,7 @@ func (db *DB) Authorizer(ctx context.Context, componentAppID, appid string) (Aut
 
 // Authorizers lists a platform's authorizers by appid.
 func (db *DB) Authorizers(ctx context.Context, componentAppID string) ([]Authorizer, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+authorizerCols+` FROM authorizers
+	rows, err := db.query(ctx, `SELECT `+authorizerCols+` FROM authorizers
 		WHERE component_appid=? ORDER BY authorizer_appid`, componentAppID)
 	if err != nil {
 		return nil, err
@@ -242,7 +242,7 @@ func (db *DB) SetAuthorizerStatus(ctx context.Context, componentAppID, appid, st
 		return nil
 	}
 	var cur string
-	err = db.sql.QueryRowContext(ctx, `SELECT status FROM authorizers WHERE component_appid=? AND authorizer_appid=?`,
+	err = db.queryRow(ctx, `SELECT status FROM authorizers WHERE component_appid=? AND authorizer_appid=?`,
 		componentAppID, appid).Scan(&cur)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("authorizer %s: %w", appid, ErrNotFound)
@@ -273,7 +273,7 @@ func placeholders(n int) string {
 
 // RefreshTokenHistory lists every refresh token seen for an authorizer, oldest first.
 func (db *DB) RefreshTokenHistory(ctx context.Context, componentAppID, appid string) ([]string, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT refresh_token FROM refresh_tokens WHERE component_appid=? AND authorizer_appid=?
+	rows, err := db.query(ctx, `SELECT refresh_token FROM refresh_tokens WHERE component_appid=? AND authorizer_appid=?
 		ORDER BY first_seen_at, rowid`, componentAppID, appid)
 	if err != nil {
 		return nil, err

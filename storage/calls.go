@@ -19,7 +19,7 @@ func (db *DB) CountCall(ctx context.Context, componentAppID, api string, at time
 
 // CallCounts returns the calls per API on the quota day containing at.
 func (db *DB) CallCounts(ctx context.Context, componentAppID string, at time.Time) (map[string]int, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT api, calls FROM api_calls WHERE component_appid=? AND day=?`,
+	rows, err := db.query(ctx, `SELECT api, calls FROM api_calls WHERE component_appid=? AND day=?`,
 		componentAppID, QuotaDay(at))
 	if err != nil {
 		return nil, err

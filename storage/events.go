@@ -26,7 +26,7 @@ func (db *DB) AppendEvent(ctx context.Context, e Event) error {
 
 // Events returns a platform's newest events, newest first.
 func (db *DB) Events(ctx context.Context, componentAppID string, limit int) ([]Event, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, at, component_appid, authorizer_appid, kind, level, code, message
+	rows, err := db.query(ctx, `SELECT id, at, component_appid, authorizer_appid, kind, level, code, message
 		FROM events WHERE component_appid=? ORDER BY id DESC LIMIT ?`, componentAppID, limit)
 	if err != nil {
 		return nil, err

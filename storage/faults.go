@@ -18,7 +18,7 @@ func (db *DB) FaultCounts(ctx context.Context, componentAppID string, since time
 	if _, err := db.exec(ctx, `DELETE FROM faults WHERE hour<?`, since.Unix()/3600-24); err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT kind, SUM(n) FROM faults WHERE component_appid=? AND hour>=? GROUP BY kind`,
+	rows, err := db.query(ctx, `SELECT kind, SUM(n) FROM faults WHERE component_appid=? AND hour>=? GROUP BY kind`,
 		componentAppID, since.Unix()/3600)
 	if err != nil {
 		return nil, err

@@ -39,7 +39,7 @@ func (db *DB) ReleaseLease(ctx context.Context, name, holder string) error {
 func (db *DB) LeaseHolder(ctx context.Context, name string) (string, time.Time, error) {
 	var holder string
 	var exp int64
-	err := db.sql.QueryRowContext(ctx, `SELECT holder, expires_at FROM leases WHERE name=?`, name).Scan(&holder, &exp)
+	err := db.queryRow(ctx, `SELECT holder, expires_at FROM leases WHERE name=?`, name).Scan(&holder, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", time.Time{}, nil
 	}

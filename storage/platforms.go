@@ -61,7 +61,7 @@ func (db *DB) UpdatePlatform(ctx context.Context, p Platform) error {
 
 // Platform returns one platform.
 func (db *DB) Platform(ctx context.Context, componentAppID string) (Platform, error) {
-	p, err := scanPlatform(db.sql.QueryRowContext(ctx, `SELECT `+platformCols+` FROM platforms WHERE component_appid=?`, componentAppID))
+	p, err := scanPlatform(db.queryRow(ctx, `SELECT `+platformCols+` FROM platforms WHERE component_appid=?`, componentAppID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, fmt.Errorf("platform %s: %w", componentAppID, ErrNotFound)
 	}
@@ -70,7 +70,7 @@ func (db *DB) Platform(ctx context.Context, componentAppID string) (Platform, er
 
 // Platforms lists every platform, oldest first.
 func (db *DB) Platforms(ctx context.Context) ([]Platform, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+platformCols+` FROM platforms ORDER BY created_at, component_appid`)
+	rows, err := db.query(ctx, `SELECT `+platformCols+` FROM platforms ORDER BY created_at, component_appid`)
 	if err != nil {
 		return nil, err
 	}

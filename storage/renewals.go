@@ -43,7 +43,7 @@ func (db *DB) RequestRenewal(ctx context.Context, componentAppID, target string,
 
 // Renewal returns one request.
 func (db *DB) Renewal(ctx context.Context, id int64) (RenewRequest, error) {
-	r, err := scanRenewal(db.sql.QueryRowContext(ctx, `SELECT `+renewCols+` FROM renew_requests WHERE id=?`, id))
+	r, err := scanRenewal(db.queryRow(ctx, `SELECT `+renewCols+` FROM renew_requests WHERE id=?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("renewal request %d: %w", id, ErrNotFound)
 	}
@@ -52,7 +52,7 @@ func (db *DB) Renewal(ctx context.Context, id int64) (RenewRequest, error) {
 
 // PendingRenewals lists a platform's unanswered requests, oldest first.
 func (db *DB) PendingRenewals(ctx context.Context, componentAppID string) ([]RenewRequest, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+renewCols+` FROM renew_requests
+	rows, err := db.query(ctx, `SELECT `+renewCols+` FROM renew_requests
 		WHERE component_appid=? AND done_at=0 ORDER BY id`, componentAppID)
 	if err != nil {
 		return nil, err

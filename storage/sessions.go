@@ -58,7 +58,7 @@ func (db *DB) CreateSession(ctx context.Context, s Session) error {
 
 // Session returns one session.
 func (db *DB) Session(ctx context.Context, id string) (Session, error) {
-	s, err := scanSession(db.sql.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM auth_sessions WHERE id=?`, id))
+	s, err := scanSession(db.queryRow(ctx, `SELECT `+sessionCols+` FROM auth_sessions WHERE id=?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("authorization session: %w", ErrNotFound)
 	}
@@ -67,7 +67,7 @@ func (db *DB) Session(ctx context.Context, id string) (Session, error) {
 
 // LatestSession returns a platform's newest authorization session.
 func (db *DB) LatestSession(ctx context.Context, componentAppID string) (Session, error) {
-	s, err := scanSession(db.sql.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM auth_sessions
+	s, err := scanSession(db.queryRow(ctx, `SELECT `+sessionCols+` FROM auth_sessions
 		WHERE component_appid=? ORDER BY created_at DESC, rowid DESC LIMIT 1`, componentAppID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("authorization session: %w", ErrNotFound)
@@ -77,7 +77,7 @@ func (db *DB) LatestSession(ctx context.Context, componentAppID string) (Session
 
 // SessionByPreAuthCode finds the session that used a pre_auth_code (pushes carry it).
 func (db *DB) SessionByPreAuthCode(ctx context.Context, componentAppID, preAuthCode string) (Session, error) {
-	s, err := scanSession(db.sql.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM auth_sessions
+	s, err := scanSession(db.queryRow(ctx, `SELECT `+sessionCols+` FROM auth_sessions
 		WHERE component_appid=? AND pre_auth_code=?`, componentAppID, preAuthCode))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("authorization session for that pre_auth_code: %w", ErrNotFound)
@@ -132,7 +132,7 @@ func (db *DB) ReleaseSession(ctx context.Context, id, code string) error {
 // the caller tells the ones a stopped process left (too old, or claimed by a dead process).
 // The code is committed, so those can be retried.
 func (db *DB) Exchanges(ctx context.Context, componentAppID string) ([]Session, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+sessionCols+` FROM auth_sessions
+	rows, err := db.query(ctx, `SELECT `+sessionCols+` FROM auth_sessions
 		WHERE component_appid=? AND state=? ORDER BY claimed_at`, componentAppID, SessionExchanging)
 	if err != nil {
 		return nil, err

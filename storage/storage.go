@@ -39,12 +39,17 @@ type DB struct {
 	path string
 }
 
-// DefaultPath is $WXAUTH_DB, else wxauth.db under the user's data directory
-// ($XDG_DATA_HOME/wxauth or ~/.local/share/wxauth).
+// DefaultPath is $WXAUTH_DB, else DataDirPath.
 func DefaultPath() (string, error) {
 	if p := os.Getenv("WXAUTH_DB"); p != "" {
 		return p, nil
 	}
+	return DataDirPath()
+}
+
+// DataDirPath is wxauth.db under the user's data directory ($XDG_DATA_HOME/wxauth or
+// ~/.local/share/wxauth): the database created on first use when no other is named.
+func DataDirPath() (string, error) {
 	dir := os.Getenv("XDG_DATA_HOME")
 	if dir == "" {
 		home, err := os.UserHomeDir()
@@ -58,37 +63,46 @@ func DefaultPath() (string, error) {
 
 // Open opens (creating if needed) the database at path: the directory 0700, the file 0600,
 // WAL journal, a busy timeout so several processes can share it, and migrations applied.
+// It never follows a symbolic link at path, and it refuses, untouched, an existing file that is
+// not a wxauth database (file.go); a wxauth database readable by others is tightened to 0600.
 func Open(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("creating the database directory: %w", err)
+		return nil, fileError(path, fmt.Errorf("creating the database directory: %w", err))
 	}
-	// Create the file ourselves so it is 0600 from the first byte; SQLite gives the -wal and
-	// -shm files the same mode as the database file.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	// Created by us so it is 0600 from the first byte; SQLite gives the -wal and -shm files
+	// the same mode as the database file.
+	f, _, err := openDatabaseFile(path)
 	if err != nil {
-		if fe := fileError(path, err); fe != err {
-			return nil, fe
-		}
-		return nil, fmt.Errorf("opening the database file: %w", err)
+		return nil, err
 	}
-	f.Close()
-	if err := os.Chmod(path, 0o600); err != nil {
-		if fe := fileError(path, err); fe != err {
-			return nil, fe
-		}
-		return nil, fmt.Errorf("restricting the database file to its owner: %w", err)
-	}
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	defer f.Close()
+	// No journal_mode in the DSN: switching to WAL writes the file, which must wait until it
+	// is known to be ours (checkOwnSchema). WAL, once set, holds for every later connection.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	sqldb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	db := &DB{sql: sqldb, path: path}
-	if err := db.migrate(ctx); err != nil {
+	if err := db.prepare(ctx, f); err != nil {
 		sqldb.Close()
 		return nil, fileError(path, err)
 	}
 	return db, nil
+}
+
+// prepare makes an opened file ready: confirmed ours, owner-only, in WAL mode and migrated.
+func (db *DB) prepare(ctx context.Context, f *os.File) error {
+	if err := checkOwnSchema(ctx, db.sql, db.path); err != nil {
+		return err
+	}
+	if err := tighten(f); err != nil {
+		return fmt.Errorf("restricting the database file to its owner: %w", err)
+	}
+	if _, err := db.sql.ExecContext(ctx, `PRAGMA journal_mode=WAL`); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	return db.migrate(ctx)
 }
 
 // Path is the database file's path.
@@ -113,16 +127,24 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	sort.Strings(names)
+	versions := make([]int, len(names))
+	for i, name := range names {
+		if versions[i], err = strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0]); err != nil {
+			return fmt.Errorf("migration %s: bad name", name)
+		}
+	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		var current int
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&current); err != nil {
 			return fmt.Errorf("migrations: %w", err)
 		}
-		for _, name := range names {
-			v, err := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0])
-			if err != nil {
-				return fmt.Errorf("migration %s: bad name", name)
-			}
+		// Running a newer schema with older code would lose what the newer one keeps.
+		if newest := versions[len(versions)-1]; current > newest {
+			return &FileError{Path: db.path, Kind: ErrNewerSchema,
+				Detail: fmt.Sprintf("schema version %d, this wxauth knows up to %d", current, newest)}
+		}
+		for i, name := range names {
+			v := versions[i]
 			if v <= current {
 				continue
 			}

@@ -38,7 +38,7 @@ func (db *DB) SaveTicket(ctx context.Context, t Ticket) (current bool, err error
 func (db *DB) CurrentTicket(ctx context.Context, componentAppID string) (Ticket, error) {
 	var t Ticket
 	var created, received int64
-	err := db.sql.QueryRowContext(ctx, `SELECT component_appid, ticket, create_time, received_at, source FROM tickets
+	err := db.queryRow(ctx, `SELECT component_appid, ticket, create_time, received_at, source FROM tickets
 		WHERE component_appid=? ORDER BY create_time DESC, id DESC LIMIT 1`, componentAppID).
 		Scan(&t.ComponentAppID, &t.Ticket, &created, &received, &t.Source)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -51,7 +51,7 @@ func (db *DB) CurrentTicket(ctx context.Context, componentAppID string) (Ticket,
 // LastTicketReceivedAt is when the last push of any age arrived (zero if never).
 func (db *DB) LastTicketReceivedAt(ctx context.Context, componentAppID string) (time.Time, error) {
 	var v sql.NullInt64
-	err := db.sql.QueryRowContext(ctx, `SELECT MAX(received_at) FROM tickets WHERE component_appid=?`, componentAppID).Scan(&v)
+	err := db.queryRow(ctx, `SELECT MAX(received_at) FROM tickets WHERE component_appid=?`, componentAppID).Scan(&v)
 	return fromUnixMilli(v.Int64), err
 }
 
@@ -68,7 +68,7 @@ type ComponentToken struct {
 func (db *DB) ComponentToken(ctx context.Context, componentAppID string) (ComponentToken, error) {
 	var t ComponentToken
 	var obtained, expires int64
-	err := db.sql.QueryRowContext(ctx, `SELECT component_appid, token, obtained_at, expires_at, version
+	err := db.queryRow(ctx, `SELECT component_appid, token, obtained_at, expires_at, version
 		FROM component_tokens WHERE component_appid=?`, componentAppID).
 		Scan(&t.ComponentAppID, &t.Token, &obtained, &expires, &t.Version)
 	if errors.Is(err, sql.ErrNoRows) {

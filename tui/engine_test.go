@@ -176,6 +176,10 @@ func TestKeysAgainstTheSandbox(t *testing.T) {
 	m.export.path.SetValue(path)
 	drive(t, m, press(m, "enter"))
 	assertFile0600(t, path, "export WXAUTH_"+strings.ToUpper(appid)+"_ACCESS_TOKEN='"+after.AccessToken+"'")
+	// e, to a file, enter: by default beside the database, not in the current directory.
+	press(m, "e", "tab", "right")
+	drive(t, m, press(m, "enter"))
+	assertFile0600(t, filepath.Join(filepath.Dir(sb.DB.Path()), "wxauth-tokens.env"), after.AccessToken)
 
 	// i: a pasted code from another authorization completes it too.
 	press(m, "esc")

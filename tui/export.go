@@ -13,7 +13,9 @@ import (
 )
 
 // exportDialog exports tokens: a format (core/export), a target (clipboard or a 0600 file)
-// and whether refresh tokens go too.
+// and whether refresh tokens go too. A file goes to the data directory (the database's)
+// unless the user types an absolute path; a name typed alone goes there too, never into
+// whatever directory the console was started from.
 type exportDialog struct {
 	items       []flow.Authorizer
 	format      int // index into export.Formats
@@ -22,19 +24,53 @@ type exportDialog struct {
 	field       int // 0 format, 1 target, 2 refresh tokens, 3 path
 	path        textinput.Model
 	pathEdited  bool
+	dir         string // the data directory
+	home        string // for ~/ in a typed path
 	busy        bool
 }
 
-func defaultExportPath(format string) string {
+func defaultExportPath(dir, format string) string {
 	ext := map[string]string{export.FormatEnv: ".env", export.FormatJSON: ".json", export.FormatShell: ".sh"}[format]
-	return "wxauth-tokens" + ext
+	return filepath.Join(dir, "wxauth-tokens"+ext)
+}
+
+// exportDir is where exports go by default: Options.DataDir, else the database's directory.
+func (m *Model) exportDir() string {
+	if m.opts.DataDir == "" && m.eng != nil {
+		return m.eng.DataDir()
+	}
+	return m.opts.DataDir
+}
+
+// target is the file the typed path names: ~/ from the home directory, a relative path from
+// the data directory; "" with a reason when it cannot be placed.
+func (d *exportDialog) target() (string, string) {
+	p := strings.TrimSpace(d.path.Value())
+	switch {
+	case p == "":
+		return "", "no file name"
+	case p == "~" || strings.HasPrefix(p, "~/"):
+		if d.home == "" {
+			return "", "no home directory for ~; type an absolute path"
+		}
+		return filepath.Join(d.home, strings.TrimPrefix(p, "~")), ""
+	case filepath.IsAbs(p):
+		return filepath.Clean(p), ""
+	case d.dir == "":
+		return "", "type an absolute path"
+	}
+	return filepath.Join(d.dir, p), ""
 }
 
 func (m *Model) openExport(items []flow.Authorizer) tea.Cmd {
-	d := &exportDialog{items: items, path: textinput.New()}
+	home := m.opts.Getenv("HOME")
+	if home == "" {
+		home = m.opts.Getenv("USERPROFILE") // Windows
+	}
+	d := &exportDialog{items: items, path: textinput.New(), dir: m.exportDir(), home: home}
 	d.path.Prompt = ""
 	d.path.SetStyles(m.styles.Input)
-	d.path.SetValue(defaultExportPath(export.Formats[0]))
+	d.path.SetValue(defaultExportPath(d.dir, export.Formats[0]))
 	d.path.CharLimit = 4096
 	m.export = d
 	return nil
@@ -90,7 +126,7 @@ func (m *Model) exportKey(msg tea.KeyPressMsg) tea.Cmd {
 	case 0:
 		d.format = (d.format + len(export.Formats) + step) % len(export.Formats)
 		if !d.pathEdited {
-			d.path.SetValue(defaultExportPath(export.Formats[d.format]))
+			d.path.SetValue(defaultExportPath(d.dir, export.Formats[d.format]))
 		}
 	case 1:
 		d.toFile = !d.toFile
@@ -141,19 +177,14 @@ func (m *Model) runExport() tea.Cmd {
 	if !d.toFile {
 		return m.copyCmd(what, buf.String())
 	}
-	path := strings.TrimSpace(d.path.Value())
+	path, why := d.target()
 	if path == "" {
-		m.setStatus(levelErr, "export: no file name")
+		m.setStatus(levelErr, "export: "+why)
 		return nil
 	}
 	data := buf.Bytes()
 	return func() tea.Msg {
-		err := export.WriteFile(path, data)
-		abs, aerr := filepath.Abs(path)
-		if aerr != nil {
-			abs = path
-		}
-		return exportDoneMsg{what: what, path: abs, err: err}
+		return exportDoneMsg{what: what, path: path, err: export.WriteFile(path, data)}
 	}
 }
 
@@ -201,6 +232,13 @@ func (m *Model) renderExport() []string {
 	}
 	if d.toFile {
 		lines = append(lines, fit(map[bool]string{true: st.Cursor.Render("▸ "), false: "  "}[d.field == 3]+st.Label.Render(fit("file", 15))+d.path.View(), inner))
+		// Where the file lands, whenever the typed path alone does not say it.
+		if to, why := d.target(); to != strings.TrimSpace(d.path.Value()) {
+			if to == "" {
+				to = why
+			}
+			lines = append(lines, fit("  "+fit("", 15)+st.Dim.Render("→ "+to), inner))
+		}
 	}
 	lines = append(lines, "", fit(st.Dim.Render("←/→ change · tab next · enter export · esc cancel"), inner))
 	box := st.Dialog.Width(w).Render(strings.Join(lines, "\n"))

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"wxauth/core/flow"
+	"wxauth/storage"
 )
 
 // TestGoldenScreens pins every screen's text at 80×24 and 120×40 (colours stripped).
@@ -106,8 +107,14 @@ func TestGoldenScreens(t *testing.T) {
 			return m
 		}},
 		{"export", func(t *testing.T, w, h int) *Model {
-			m := loaded(t, w, h, Options{})
+			m := loaded(t, w, h, Options{DataDir: "/home/dev/.local/share/wxauth"})
 			press(m, "e", "right", "tab", "right")
+			return m
+		}},
+		{"database_damaged", func(t *testing.T, w, h int) *Model {
+			m := loaded(t, w, h, Options{})
+			send(m, snapshotMsg{componentAppID: testAppID, err: fmt.Errorf("listing authorizers: %w", &storage.FileError{
+				Path: "/home/dev/.local/share/wxauth/wxauth.db", Kind: storage.ErrCorrupt, Detail: "database disk image is malformed"})})
 			return m
 		}},
 		{"platforms", func(t *testing.T, w, h int) *Model {

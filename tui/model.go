@@ -37,7 +37,8 @@ type Options struct {
 	ListenRetry time.Duration    // while its address is busy, try binding again this often; default 5 s
 	Clipboard   func(string) error
 	Getenv      func(string) string
-	Dark        *bool // force the palette; nil asks the terminal
+	DataDir     string // where exports go unless the user types a path; default the database's directory
+	Dark        *bool  // force the palette; nil asks the terminal
 }
 
 // Result is what the console asks its caller to do after it exits.
@@ -96,6 +97,7 @@ type Model struct {
 	dirty          bool
 	lastLoad       time.Time
 	loadErr        string
+	damaged        string         // why the database cannot be used (damaged.go); shown instead of any screen
 	byAppID        map[string]int // index into snap.Authorizers
 	selectOn       string         // authorizer appid to select once the next snapshot has it
 

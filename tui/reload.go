@@ -27,7 +27,9 @@ func (m *Model) requestReload() tea.Cmd {
 func (m *Model) onPlatforms(msg platformsMsg) tea.Cmd {
 	if msg.err != nil {
 		m.loadErr = msg.err.Error()
-		m.setStatus(levelErr, "cannot read the platforms: "+msg.err.Error())
+		if !m.noteDamaged(msg.err) {
+			m.setStatus(levelErr, "cannot read the platforms: "+msg.err.Error())
+		}
 		return nil
 	}
 	m.platforms = msg.list
@@ -79,7 +81,9 @@ func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
 	if msg.err != nil {
 		m.loading = false
 		m.loadErr = msg.err.Error()
-		m.setStatus(levelErr, "cannot read the platform: "+msg.err.Error())
+		if !m.noteDamaged(msg.err) {
+			m.setStatus(levelErr, "cannot read the platform: "+msg.err.Error())
+		}
 		return nil
 	}
 	m.loadErr = ""

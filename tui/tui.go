@@ -58,7 +58,11 @@ func Run(ctx context.Context, eng *flow.Engine, ro RunOptions) (Result, error) {
 		}
 	})
 	if ro.Refresher {
-		wg.Go(func() { eng.RunRefresher(ctx, ro.RefreshInterval) })
+		wg.Go(func() {
+			if err := eng.RunRefresher(ctx, ro.RefreshInterval); err != nil {
+				p.Send(databaseDamagedMsg{err})
+			}
+		})
 	}
 	_, err := p.Run()
 	cancel()

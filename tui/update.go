@@ -54,6 +54,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.onPlatformAdded(msg)
 	case exportDoneMsg:
 		return m.onExported(msg)
+	case databaseDamagedMsg:
+		m.noteDamaged(msg.err)
+		return nil
 	case authStartedMsg, runDoneMsg, browserMsg, approveMsg, pasteResultMsg:
 		return m.updateAuthMsg(msg)
 	case tea.KeyPressMsg:

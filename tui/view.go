@@ -44,6 +44,9 @@ func (m *Model) Render() string {
 	case screenPlatforms:
 		body = m.renderPlatforms(bodyH)
 	}
+	if m.damaged != "" {
+		body = m.renderDamaged(bodyH)
+	}
 	if m.export != nil {
 		body = overlay(body, m.renderExport(), m.width)
 	}

@@ -175,7 +175,10 @@ func WriteFile(path string, data []byte) error {
 		if !errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("export file: %w", err)
 		}
-		f, err = os.OpenFile(path, os.O_WRONLY|syscall.O_NOFOLLOW, 0)
+		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return fmt.Errorf("export file %s is a symbolic link; refusing to write tokens through it", path)
+		}
+		f, err = os.OpenFile(path, os.O_WRONLY|noFollow, 0)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // removed between the two opens: create it afresh
 		}
@@ -199,7 +202,7 @@ func WriteFile(path string, data []byte) error {
 			f.Close()
 			return fmt.Errorf("refusing to overwrite %s: its mode is %#o, tokens need 0600 (chmod 600 it, or remove it and export again)", path, perm)
 		}
-		if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != os.Geteuid() {
+		if ownedByOther(st) {
 			f.Close()
 			return fmt.Errorf("refusing to overwrite %s: it belongs to another user", path)
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"wxauth/storage"
 )
@@ -15,15 +17,34 @@ type Database interface {
 	Close() error
 }
 
+// OpenMode says whether a command may create a new database.
+type OpenMode int
+
+const (
+	// MustExist: the commands that work on a database. A path the user gave (--db,
+	// WXAUTH_DB) must be in an existing directory, so a typo is an error naming it instead of
+	// a fresh, empty database; the default path is still created on first use.
+	MustExist OpenMode = iota
+	// CreateIfMissing: the commands that make a database on purpose (platform add, the
+	// console with its first-run form, demo), creating its directory too.
+	CreateIfMissing
+)
+
 // DefaultDatabasePath is $WXAUTH_DB, else wxauth.db under the user's data directory.
 func DefaultDatabasePath() (string, error) { return storage.DefaultPath() }
 
-// OpenDatabase opens (creating if needed) the database at path, or at the default path when
-// path is empty. Its errors name the database, the cause and the fix.
-func OpenDatabase(ctx context.Context, path string) (Database, error) {
+// OpenDatabase opens the database at path, or at the default path when path is empty; mode
+// says whether a user-given path may be created. Its errors name the database, the cause and
+// the fix.
+func OpenDatabase(ctx context.Context, path string, mode OpenMode) (Database, error) {
 	if path == "" {
 		var err error
 		if path, err = storage.DefaultPath(); err != nil {
+			return nil, err
+		}
+	}
+	if mode == MustExist && !isDataDirPath(path) {
+		if err := storage.RequireDir(path); err != nil {
 			return nil, err
 		}
 	}
@@ -36,4 +57,31 @@ func OpenDatabase(ctx context.Context, path string) (Database, error) {
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// isDataDirPath reports whether path is the default under the user's data directory, which
+// wxauth creates on first use whatever the command.
+func isDataDirPath(path string) bool {
+	def, err := storage.DataDirPath()
+	return err == nil && filepath.Clean(def) == filepath.Clean(path)
+}
+
+// OpenLogFile opens a log file for appending: created 0600, never through a symbolic link,
+// tightened to its owner when others could read it.
+func OpenLogFile(path string) (*os.File, error) { return storage.OpenLogFile(path) }
+
+// DatabaseDamaged reports whether err says the database file is damaged or is no longer a
+// wxauth database: nothing more can be done with it until the user restores or replaces it,
+// and err says how.
+func DatabaseDamaged(err error) bool {
+	return errors.Is(err, storage.ErrCorrupt) || errors.Is(err, storage.ErrNotDatabase)
+}
+
+// DataDir is the directory of the engine's database (where its log is, and the console's
+// exports go), or "" when the store is not a file.
+func (e *Engine) DataDir() string {
+	if db, ok := e.db.(interface{ Path() string }); ok && db.Path() != "" {
+		return filepath.Dir(db.Path())
+	}
+	return ""
 }

@@ -179,7 +179,9 @@ func (e *Engine) checkTicketFreshness(ctx context.Context, p Platform) {
 // RunRefresher runs refresher passes for every platform every interval (and at once when a
 // first ticket arrives) until ctx ends. Any number of processes may run it: the database lease
 // makes exactly one of them the refresher per platform; the others take over if it stops.
-func (e *Engine) RunRefresher(ctx context.Context, interval time.Duration) {
+// It returns early, with the error that says what to do, when the database is damaged: every
+// later pass would fail the same way.
+func (e *Engine) RunRefresher(ctx context.Context, interval time.Duration) error {
 	if interval <= 0 {
 		interval = 15 * time.Second
 	}
@@ -188,9 +190,12 @@ func (e *Engine) RunRefresher(ctx context.Context, interval time.Duration) {
 	renewals := time.NewTicker(renewalPoll)
 	defer renewals.Stop()
 	for {
-		e.refreshAll(ctx)
+		if err := e.refreshAll(ctx); err != nil {
+			e.log.Error("refresher stopped: the database is damaged", "err", err)
+			return err
+		}
 		if !e.untilNextPass(ctx, t.C, renewals.C) {
-			return
+			return nil
 		}
 	}
 }
@@ -212,18 +217,30 @@ func (e *Engine) untilNextPass(ctx context.Context, pass, renewals <-chan time.T
 	}
 }
 
-func (e *Engine) refreshAll(ctx context.Context) {
+// refreshAll is one pass over every platform; it returns only an error that damns the
+// database (DatabaseDamaged), and logs the others, which the next pass may not meet.
+func (e *Engine) refreshAll(ctx context.Context) error {
 	if err := e.LoadCrypters(ctx); err != nil {
+		if DatabaseDamaged(err) {
+			return err
+		}
 		e.log.Error("reloading platforms", "err", err)
 	}
 	ps, err := e.db.Platforms(ctx)
 	if err != nil {
+		if DatabaseDamaged(err) {
+			return err
+		}
 		e.log.Error("listing platforms", "err", err)
-		return
+		return nil
 	}
 	for _, p := range ps {
 		if _, err := e.RefreshDue(ctx, p.ComponentAppID); err != nil && ctx.Err() == nil {
+			if DatabaseDamaged(err) {
+				return err
+			}
 			e.log.Warn("refresh pass", "component_appid", p.ComponentAppID, "err", err)
 		}
 	}
+	return nil
 }

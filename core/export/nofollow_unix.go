@@ -1,0 +1,17 @@
+//go:build unix
+
+package export
+
+import (
+	"os"
+	"syscall"
+)
+
+// noFollow makes the open of an existing export file fail on a symbolic link.
+const noFollow = syscall.O_NOFOLLOW
+
+// ownedByOther reports whether fi belongs to another user.
+func ownedByOther(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) != os.Geteuid()
+}
