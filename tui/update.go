@@ -50,6 +50,12 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.onActionDone(msg)
 	case platformAddedMsg:
 		return m.onPlatformAdded(msg)
+	case platformUpdatedMsg:
+		return m.onPlatformUpdated(msg)
+	case importProgressMsg:
+		return m.onImportProgress(msg)
+	case importDoneMsg:
+		return m.onImportDone(msg)
 	case exportDoneMsg:
 		return m.onExported(msg)
 	case authStartedMsg, runDoneMsg, browserMsg, approveMsg, pasteResultMsg:

@@ -23,10 +23,10 @@ type Change struct {
 	Secret   bool
 }
 
-// apply returns p with the patch's fields set. When the auth domain changes and the public URL
+// Apply returns p with the patch's fields set. When the auth domain changes and the public URL
 // is not given, the public URL follows the domain if it was on the old one (WeChat requires the
 // launch page and the callback on the registered domain).
-func (pp PlatformPatch) apply(p Platform) Platform {
+func (pp PlatformPatch) Apply(p Platform) Platform {
 	set := func(dst *string, v *string) {
 		if v != nil {
 			*dst = strings.TrimSpace(*v)
@@ -90,7 +90,7 @@ func (e *Engine) PatchPlatform(ctx context.Context, componentAppID string, patch
 	if err != nil {
 		return old, nil, err
 	}
-	p := patch.apply(old)
+	p := patch.Apply(old)
 	if err := ValidatePlatform(&p); err != nil {
 		return p, nil, err
 	}
