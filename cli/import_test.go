@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -198,4 +200,106 @@ func TestAuthorizersImportWhileServing(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// rewriteWeChat wraps the simulator: fn may rewrite the body of each API answer (by path).
+func rewriteWeChat(fn func(path, reqBody, body string) string) func(http.Handler) http.Handler {
+	return func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			req, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(strings.NewReader(string(req)))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.Header().Del("Content-Length") // the body may change length
+			w.WriteHeader(rec.Code)
+			_, _ = io.WriteString(w, fn(r.URL.Path, string(req), rec.Body.String()))
+		})
+	}
+}
+
+var refreshTokenRe = regexp.MustCompile(`"(authorizer_)?refresh_token":"[^"]*"`)
+
+// TestAuthorizersImportEdgeCases: the refresh token comes from api_get_authorizer_info when the
+// list has none; an account WeChat refuses is reported and the others go on; an account with no
+// refresh token anywhere is skipped with the remedy; exit 3 says some need their merchant.
+func TestAuthorizersImportEdgeCases(t *testing.T) {
+	const (
+		oa   = "wx9e4c6a2f8b1d3057" // 青禾书店服务号: never exchanged, so listed without a refresh token
+		book = "wx5a0f3d8c2e6b7194" // 青禾书店: WeChat refuses it (61003)
+	)
+	w := priorWorld(0)
+	for i := range w.Authorizations {
+		if w.Authorizations[i].AuthorizerAppID == oa || w.Authorizations[i].AuthorizerAppID == travelAppID {
+			w.Authorizations[i].NotExchanged = true
+		}
+	}
+	wrap := rewriteWeChat(func(path, req, body string) string {
+		switch {
+		case strings.HasSuffix(path, "/api_get_authorizer_info") && strings.Contains(req, book):
+			return `{"errcode":61003,"errmsg":"component is not authorized by this account rid: 6743a1b2-0c4d5e6f-7a8b9c0d"}`
+		case strings.HasSuffix(path, "/api_get_authorizer_info") && strings.Contains(req, travelAppID):
+			return refreshTokenRe.ReplaceAllString(body, `"authorizer_refresh_token":""`)
+		}
+		return body
+	})
+	e := newSimEnvWith(t, w, wrap)
+	wxOK(t, e.db, "ticket", "set", e.sim.CurrentTicket(sandboxAppID))
+	var rep importJSONReport
+	r := wx(t, e.db, "", "authorizers", "import", "--json")
+	if r.code != 3 {
+		t.Fatalf("exit %d, want 3\nstdout: %s\nstderr: %s", r.code, r.out, r.err)
+	}
+	if err := json.Unmarshal([]byte(r.out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	outcome := map[string]string{}
+	for _, a := range rep.Accounts {
+		outcome[a.AuthorizerAppID] = a.Outcome
+	}
+	want := map[string]string{coffeeAppID: "imported", oa: "imported", book: "failed", travelAppID: "no_refresh_token"}
+	for appid, o := range want {
+		if outcome[appid] != o {
+			t.Errorf("%s: %s, want %s", appid, outcome[appid], o)
+		}
+	}
+	for _, s := range []string{"failed     " + book, "61003", "skipped    " + travelAppID, "authorize --biz-appid " + travelAppID, "2 accounts are not fully adopted"} {
+		if !strings.Contains(r.err, s) {
+			t.Errorf("stderr lacks %q:\n%s", s, r.err)
+		}
+	}
+	a, err := e.storage(t).Authorizer(context.Background(), sandboxAppID, oa)
+	if err != nil || a.RefreshToken == "" || a.Status != "healthy" || !e.checkToken(t, a.AccessToken).Valid {
+		t.Errorf("the account whose refresh token came from api_get_authorizer_info: %+v %v", a, err)
+	}
+}
+
+// TestAuthorizersImportFromKeptHistory: when WeChat lists no refresh token for an account of a
+// platform removed and added again, the newest kept one is used.
+func TestAuthorizersImportFromKeptHistory(t *testing.T) {
+	var strip atomic.Bool
+	wrap := rewriteWeChat(func(path, req, body string) string {
+		if strip.Load() && (strings.HasSuffix(path, "/api_get_authorizer_list") || strings.HasSuffix(path, "/api_get_authorizer_info")) {
+			return refreshTokenRe.ReplaceAllStringFunc(body, func(m string) string { return m[:strings.LastIndex(m, ":")] + `:""` })
+		}
+		return body
+	})
+	e := newSimEnvWith(t, wxsim.DefaultWorld(), wrap)
+	e.authorizeByPaste(t, coffeeAppID)
+	orig, _ := e.storage(t).Authorizer(context.Background(), sandboxAppID, coffeeAppID)
+	wxOK(t, e.db, "platform", "remove", sandboxAppID, "--yes")
+	wxOK(t, e.db, "platform", "add", "--appid", sandboxAppID, "--token", sandboxToken, "--aes-key", sandboxAESKey,
+		"--domain", e.addr, "--public-url", e.public, "--listen", e.addr, "--api-base", e.simURL, "--login-base", e.simURL, "--mobile-base", e.simURL)
+	wxOK(t, e.db, "ticket", "set", e.sim.CurrentTicket(sandboxAppID))
+	strip.Store(true)
+	r := wxOK(t, e.db, "authorizers", "import")
+	if strings.TrimSpace(r.out) != "imported 1, updated 0, unchanged 0" {
+		t.Fatalf("import: %q\n%s", r.out, r.err)
+	}
+	back, _ := e.storage(t).Authorizer(context.Background(), sandboxAppID, coffeeAppID)
+	if back.RefreshToken != orig.RefreshToken || !e.checkToken(t, back.AccessToken).Valid {
+		t.Errorf("restored from the history: %+v", back)
+	}
 }
