@@ -22,7 +22,9 @@ func TestPatchApply(t *testing.T) {
 	}{
 		{"nothing", base, flow.PlatformPatch{}, func(p flow.Platform) bool { return p == base }},
 		{"listen only", base, flow.PlatformPatch{ListenAddr: ptr("0.0.0.0:1")},
-			func(p flow.Platform) bool { return p.ListenAddr == "0.0.0.0:1" && p.Token == "tok" && p.PublicURL == base.PublicURL }},
+			func(p flow.Platform) bool {
+				return p.ListenAddr == "0.0.0.0:1" && p.Token == "tok" && p.PublicURL == base.PublicURL
+			}},
 		{"domain moves the public URL", base, flow.PlatformPatch{AuthDomain: ptr("auth.example.org")},
 			func(p flow.Platform) bool { return p.PublicURL == "https://auth.example.org" }},
 		{"domain with a port, http kept", flow.Platform{AuthDomain: "127.0.0.1:1", PublicURL: "http://127.0.0.1:1/base"}, flow.PlatformPatch{AuthDomain: ptr("127.0.0.1:2")},
