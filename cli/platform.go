@@ -126,7 +126,12 @@ func (a *app) printAdded(added flow.Platform, kept flow.KeptHistory) {
 	fmt.Fprintf(a.out, "  and this machine's public egress IP in 白名单IP地址列表 (开发资料)\n")
 	fmt.Fprintf(a.out, "  listener binds %s; it must be reachable at %s\n", added.ListenAddr, added.PublicURL)
 	if kept.Tokens > 0 {
-		fmt.Fprintf(a.out, "  %d refresh tokens of earlier authorizations (%d accounts) are kept from when this platform was here before;\n", kept.Tokens, kept.Accounts)
+		verb := "are"
+		if kept.Tokens == 1 {
+			verb = "is"
+		}
+		fmt.Fprintf(a.out, "  %s of earlier authorizations (%s) %s kept from when this platform was here before;\n",
+			count(kept.Tokens, "refresh token"), count(kept.Accounts, "account"), verb)
 		fmt.Fprintf(a.out, "  `wxauth authorizers import` restores the accounts once a ticket has arrived (no merchant authorizes again)\n")
 	}
 	fmt.Fprintf(a.out, "  next: `wxauth serve`, then wait for the first ticket (`wxauth ticket push` asks for one)\n")

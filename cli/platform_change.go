@@ -220,8 +220,8 @@ merchant authorizing again.`,
 			}
 			fmt.Fprintf(a.out, "platform %s removed (%s)\n", args[0], removalWhat(plan))
 			if plan.Kept.Tokens > 0 {
-				fmt.Fprintf(a.out, "  kept: %d refresh tokens of %d accounts; adding %s again offers them back (`wxauth authorizers import`)\n",
-					plan.Kept.Tokens, plan.Kept.Accounts, args[0])
+				fmt.Fprintf(a.out, "  kept: %s of %s; adding %s again offers them back (`wxauth authorizers import`)\n",
+					count(plan.Kept.Tokens, "refresh token"), count(plan.Kept.Accounts, "account"), args[0])
 			}
 			return nil
 		},
@@ -232,7 +232,7 @@ merchant authorizing again.`,
 
 // removalWhat lists what removing deletes: "3 authorizers with 3 access tokens, the ticket, the component token".
 func removalWhat(r flow.Removal) string {
-	parts := []string{fmt.Sprintf("%d authorizers with %d access tokens", r.Authorizers, r.AccessTokens)}
+	parts := []string{count(r.Authorizers, "authorizer") + " with " + count(r.AccessTokens, "access token")}
 	if r.HasTicket {
 		parts = append(parts, "its tickets")
 	}
@@ -249,7 +249,8 @@ func (a *app) confirmRemoval(r flow.Removal) error {
 		return usageErr("removing deletes %s; not confirmed\n  what to do: pass --yes to remove without asking (scripts), or run it on a terminal to be asked", what)
 	}
 	fmt.Fprintf(a.err, "This removes %s.\n", what)
-	fmt.Fprintf(a.err, "Kept: the event log and the refresh-token history (%d refresh tokens of %d accounts), offered back if the platform is added again.\n", r.Kept.Tokens, r.Kept.Accounts)
+	fmt.Fprintf(a.err, "Kept: the event log and the refresh-token history (%s of %s), offered back if the platform is added again.\n",
+		count(r.Kept.Tokens, "refresh token"), count(r.Kept.Accounts, "account"))
 	fmt.Fprint(a.err, "Remove it? [y/N] ")
 	answer, err := (&stdinReader{in: a.in}).line()
 	if err != nil {
@@ -259,4 +260,12 @@ func (a *app) confirmRemoval(r flow.Removal) error {
 		return withCode(ExitFailure, errors.New("not removed"))
 	}
 	return nil
+}
+
+// count is n with its noun: "1 authorizer", "3 authorizers".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -216,7 +216,7 @@ func TestPlatformRemoveAndAddAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := wx(t, e.db, "", "platform", "remove", sandboxAppID)
-	if r.code != 2 || !strings.Contains(r.err, "1 authorizers with 1 access tokens") || !strings.Contains(r.err, "pass --yes") {
+	if r.code != 2 || !strings.Contains(r.err, "1 authorizer with 1 access token, its tickets, the component token") || !strings.Contains(r.err, "pass --yes") {
 		t.Fatalf("remove without a terminal or --yes: exit %d\nstderr: %s", r.code, r.err)
 	}
 	wxOK(t, e.db, "platform", "show", sandboxAppID) // still there
@@ -226,7 +226,7 @@ func TestPlatformRemoveAndAddAgain(t *testing.T) {
 	go io.Copy(io.Discard, master)
 	rm := startWXOn(t, e.db, slave, "platform", "remove", sandboxAppID)
 	waitFor(t, 5*time.Second, "the question", func() bool { return strings.HasSuffix(rm.err.String(), "Remove it? [y/N] ") })
-	if !strings.Contains(rm.err.String(), "Kept: the event log and the refresh-token history (1 refresh tokens of 1 accounts)") {
+	if !strings.Contains(rm.err.String(), "Kept: the event log and the refresh-token history (1 refresh token of 1 account)") {
 		t.Errorf("the question does not say what is kept:\n%s", rm.err.String())
 	}
 	if _, err := master.WriteString("n\n"); err != nil {
@@ -238,13 +238,13 @@ func TestPlatformRemoveAndAddAgain(t *testing.T) {
 	wxOK(t, e.db, "platform", "show", sandboxAppID)
 
 	r = wxOK(t, e.db, "platform", "remove", sandboxAppID, "--yes")
-	if !strings.Contains(r.out, "kept: 1 refresh tokens of 1 accounts") {
+	if !strings.Contains(r.out, "kept: 1 refresh token of 1 account") {
 		t.Errorf("remove --yes: %s", r.out)
 	}
 	// Added again: the kept refresh tokens are offered back, and the import restores the account.
 	r = wxOK(t, e.db, "platform", "add", "--appid", sandboxAppID, "--token", sandboxToken, "--aes-key", sandboxAESKey,
 		"--domain", e.addr, "--public-url", e.public, "--listen", e.addr, "--api-base", e.simURL, "--login-base", e.simURL, "--mobile-base", e.simURL)
-	if !strings.Contains(r.out, "1 refresh tokens of earlier authorizations (1 accounts) are kept") || !strings.Contains(r.out, "`wxauth authorizers import` restores the accounts") {
+	if !strings.Contains(r.out, "1 refresh token of earlier authorizations (1 account) is kept") || !strings.Contains(r.out, "`wxauth authorizers import` restores the accounts") {
 		t.Fatalf("add again: %s", r.out)
 	}
 	wxOK(t, e.db, "ticket", "set", e.sim.CurrentTicket(sandboxAppID))

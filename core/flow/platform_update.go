@@ -144,10 +144,8 @@ func (e *Engine) PlanRemoval(ctx context.Context, componentAppID string) (Remova
 			r.AccessTokens++
 		}
 	}
-	if _, ok, err := e.CurrentTicket(ctx, p.ComponentAppID); err != nil {
+	if _, r.HasTicket, err = e.CurrentTicket(ctx, p.ComponentAppID); err != nil {
 		return r, err
-	} else {
-		r.HasTicket = ok
 	}
 	if _, err := e.loadComponentToken(ctx, p.ComponentAppID); err == nil {
 		r.HasComponentToken = true
