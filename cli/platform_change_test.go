@@ -275,3 +275,41 @@ func TestPlatformHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestPlatformUpdateRotatesAppSecretOnATerminal: --rotate-appsecret asks with echo off, and
+// asks again when the value is not an AppSecret.
+func TestPlatformUpdateRotatesAppSecretOnATerminal(t *testing.T) {
+	t.Setenv("WXAUTH_APPSECRET", sandboxSecret)
+	db := tempDB(t)
+	wxOK(t, db, validAdd(nil)...)
+	t.Setenv("WXAUTH_APPSECRET", "")
+	master, slave := openPTY(t)
+	var screen syncBuffer
+	go io.Copy(&screen, master)
+	up := startWXOn(t, db, slave, "platform", "update", "--rotate-appsecret")
+	const prompt = "new AppSecret (开发资料, input hidden): "
+	const newSecret = "fedcba9876543210fedcba9876543210"
+	for _, s := range []struct{ wait, answer string }{
+		{prompt, "tooshort"},
+		{"✗ appsecret must be 32 characters, got 8; try again\n" + prompt, newSecret},
+	} {
+		waitFor(t, 5*time.Second, "the prompt", func() bool { return strings.HasSuffix(up.err.String(), s.wait) && echoOff(t, slave) })
+		if _, err := master.WriteString(s.answer + "\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code := up.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit %d\nstderr: %s", code, up.err.String())
+	}
+	if !strings.Contains(up.out.String(), "appsecret  7c1e9a…(32 chars)  →  fedcba…(32 chars)") {
+		t.Errorf("output:\n%s", up.out.String())
+	}
+	if strings.Contains(screen.String()+up.out.String()+up.err.String(), newSecret) {
+		t.Error("the new AppSecret was shown")
+	}
+	var p map[string]any
+	wxJSON(t, db, &p, "platform", "show", "--reveal")
+	if p["appsecret"] != newSecret || p["token"] != sandboxToken {
+		t.Errorf("stored %v", p)
+	}
+}
