@@ -10,13 +10,14 @@ import (
 )
 
 func (a *app) authorizersCmd() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "authorizers",
 		Short: "List the accounts authorized to the platform, with status and token expiry",
 		Long: `List the mini programs and official accounts authorized to the platform: status (healthy,
 needs_reauth, revoked, no_token, error, superseded), access-token expiry and whether a refresh
 token is held. Nothing is refreshed: use ` + "`wxauth token APPID`" + ` or ` + "`wxauth export`" + ` for valid tokens.`,
 		Example: `  wxauth authorizers
+  wxauth authorizers import     # adopt the accounts already authorized to the platform
   wxauth authorizers --json | jq -r '.[] | select(.status != "healthy") | .authorizer_appid'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -58,6 +59,8 @@ token is held. Nothing is refreshed: use ` + "`wxauth token APPID`" + ` or ` + "
 			})
 		},
 	}
+	cmd.AddCommand(a.authorizersImportCmd())
+	return cmd
 }
 
 // authorizerJSON is the documented --json shape of `wxauth authorizers`, plus permission sets.

@@ -95,17 +95,27 @@ type simEnv struct {
 
 func newSimEnv(t testing.TB) *simEnv {
 	t.Helper()
-	return newSimEnvWorld(t, wxsim.DefaultWorld())
+	return newSimEnvWith(t, wxsim.DefaultWorld(), nil)
 }
 
 // newSimEnvWorld is newSimEnv on another world (whose first platform is the sandbox's).
 func newSimEnvWorld(t testing.TB, world wxsim.World) *simEnv {
+	return newSimEnvWith(t, world, nil)
+}
+
+// newSimEnvWith is newSimEnv over world, its handler wrapped by wrap (when not nil) to play
+// what the simulator does not.
+func newSimEnvWith(t testing.TB, world wxsim.World, wrap func(http.Handler) http.Handler) *simEnv {
 	t.Helper()
 	sim, err := wxsim.New(world, wxsim.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(sim.Handler())
+	h := sim.Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(func() { srv.Close(); sim.Close() })
 	e := &simEnv{sim: sim, simURL: srv.URL, db: tempDB(t), addr: freeAddr(t)}
 	e.public = "http://" + e.addr

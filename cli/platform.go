@@ -1,17 +1,12 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"wxauth/core/flow"
 )
@@ -19,64 +14,68 @@ import (
 func (a *app) platformCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "platform",
-		Short: "Add, list, show or remove third-party platforms (component appids)",
+		Short: "Add, list, show, update or remove third-party platforms (component appids)",
 		Long: `A platform is one third-party platform (第三方平台) of the WeChat Open Platform: its AppID and
 AppSecret, the message Token and EncodingAESKey, the 授权发起页域名 (auth domain), the public URL
 through which WeChat reaches wxauth's listener, and the address the listener binds.`,
-		Example: `  WXAUTH_APPSECRET=... wxauth platform add --appid wx1234567890abcdef --token T \
-    --aes-key K --domain auth.example.com --listen 127.0.0.1:8765
+		Example: `  WXAUTH_APPSECRET=... WXAUTH_TOKEN=... WXAUTH_AES_KEY=... wxauth platform add \
+    --appid wx1234567890abcdef --domain auth.example.com --listen 127.0.0.1:8765
   wxauth platform list
-  wxauth platform show --platform wx1234567890abcdef --reveal`,
+  wxauth platform show --platform wx1234567890abcdef --reveal
+  wxauth platform update --listen 127.0.0.1:9000
+  wxauth platform remove wx1234567890abcdef`,
 	}
-	cmd.AddCommand(a.platformAddCmd(), a.platformListCmd(), a.platformShowCmd(), a.platformRemoveCmd())
+	cmd.AddCommand(a.platformAddCmd(), a.platformListCmd(), a.platformShowCmd(), a.platformUpdateCmd(), a.platformRemoveCmd())
 	return cmd
 }
 
-// flagOfField maps flow.FieldError fields to the flag that sets them.
+// flagOfField maps flow.FieldError fields to where their value comes from (a read-only table;
+// the secrets' sources are their secretInput's).
 var flagOfField = map[string]string{
-	"component appid": "--appid", "appsecret": "WXAUTH_APPSECRET", "token": "--token",
-	"EncodingAESKey": "--aes-key", "auth domain": "--domain", "listen address": "--listen",
-	"public URL": "--public-url", "API base": "--api-base", "login base": "--login-base",
-	"mobile base": "--mobile-base",
+	flow.FieldAppID: "--appid", flow.FieldAppSecret: appSecretInput().sources(),
+	flow.FieldToken: tokenInput().sources(), flow.FieldAESKey: aesKeyInput().sources(),
+	flow.FieldAuthDomain: "--domain", flow.FieldListenAddr: "--listen", flow.FieldPublicURL: "--public-url",
+	flow.FieldAPIBase: "--api-base", flow.FieldLoginBase: "--login-base", flow.FieldMobileBase: "--mobile-base",
 }
 
 func (a *app) platformAddCmd() *cobra.Command {
 	var p flow.Platform
+	token, aesKey, secret := tokenInput(), aesKeyInput(), appSecretInput()
 	cmd := &cobra.Command{
 		Use:   "add",
-		Short: "Add a platform (the appsecret comes from $WXAUTH_APPSECRET, a hidden prompt or stdin)",
+		Short: "Add a platform (secrets from the environment, files, hidden prompts or stdin)",
 		Long: `Add a platform. Values come from the open platform's 开发资料 and 开发配置 pages.
 
-The AppSecret is never taken from a flag (flags show in ps and shell history): it is read from
-$WXAUTH_APPSECRET, else from a hidden prompt when stdin is a terminal, else from the first line
-of stdin. On a terminal, missing flags are prompted for too (Token and EncodingAESKey hidden).
+Secrets never need to be on the command line (flags show in ps and the shell history):
+  AppSecret       $WXAUTH_APPSECRET, --appsecret-file FILE, a hidden prompt, or stdin's first line
+  Token           $WXAUTH_TOKEN, --token-file FILE, or a hidden prompt (--token still works)
+  EncodingAESKey  $WXAUTH_AES_KEY, --aes-key-file FILE, or a hidden prompt (--aes-key still works)
+A file is read up to its first newline; "-" reads stdin's first line instead (one secret only).
+wxauth warns when such a file is readable by others. On a terminal, every missing value is asked
+for and checked as it is typed: an invalid one is explained and asked for again.
 
 --public-url defaults to https://DOMAIN: WeChat requires the launch page and the redirect on the
 registered auth domain, so its host must equal --domain. --listen defaults to 127.0.0.1:8765;
-expose it at the public URL through a tunnel or a reverse proxy.`,
-		Example: `  # secret from the environment
-  WXAUTH_APPSECRET=0123456789abcdef0123456789abcdef wxauth platform add \
-    --appid wx1234567890abcdef --token mytoken \
-    --aes-key abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG --domain auth.example.com
+expose it at the public URL through a tunnel or a reverse proxy.
 
-  # secret from a password manager, through stdin
-  pass show wechat/appsecret | wxauth platform add --appid wx1234567890abcdef ...
+Adding a platform that was removed before says how many refresh tokens of its earlier accounts
+are kept; ` + "`wxauth authorizers import`" + ` brings those accounts back once a ticket has arrived.`,
+		Example: `  # secrets from the environment
+  WXAUTH_APPSECRET=0123456789abcdef0123456789abcdef WXAUTH_TOKEN=mytoken \
+  WXAUTH_AES_KEY=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG \
+    wxauth platform add --appid wx1234567890abcdef --domain auth.example.com
+
+  # secrets from owner-only files, the AppSecret from a password manager through stdin
+  pass show wechat/appsecret | wxauth platform add --appid wx1234567890abcdef \
+    --token-file ~/.wxauth/token --aes-key-file ~/.wxauth/aeskey --domain auth.example.com
 
   # a tunnel: public URL on the tunnel's host, listener on loopback
   wxauth platform add ... --domain abc.trycloudflare.com --listen 127.0.0.1:8765`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fd, tty := ttyFD(a.in)
-			if tty {
-				if err := a.promptMissing(fd, &p); err != nil {
-					return err
-				}
-			}
-			secret, err := a.readSecret(fd, tty)
-			if err != nil {
+			if err := a.platformValues(cmd, &p, token, aesKey, secret); err != nil {
 				return err
 			}
-			p.AppSecret = secret
 			eng, closeEng, err := a.openEngine(cmd.Context(), flow.CreateIfMissing)
 			if err != nil {
 				return err
@@ -88,27 +87,28 @@ expose it at the public URL through a tunnel or a reverse proxy.`,
 			case errors.As(err, &fe):
 				return usageErr("invalid %s (%s): %s", fe.Field, flagOfField[fe.Field], fe.Reason)
 			case flow.IsExisting(err):
-				return withCode(ExitFailure, fmt.Errorf("%w\n  what to do: `wxauth platform show --platform %s` shows it; remove it first to replace it", err, p.ComponentAppID))
+				return withCode(ExitFailure, fmt.Errorf("%w\n  what to do: `wxauth platform show --platform %s` shows it; `wxauth platform update` changes it", err, p.ComponentAppID))
 			case err != nil:
 				return engineErr(err)
 			}
-			if a.g.json {
-				return jsonOut(a.out, platformJSON(added, false))
+			kept, err := eng.KeptRefreshTokens(cmd.Context(), added.ComponentAppID, true)
+			if err != nil {
+				return engineErr(err)
 			}
-			fmt.Fprintf(a.out, "platform %s added\n", added.ComponentAppID)
-			fmt.Fprintf(a.out, "  register on the open platform (开发配置):\n")
-			fmt.Fprintf(a.out, "    授权事件接收URL  %s/wechat/events\n", added.PublicURL)
-			fmt.Fprintf(a.out, "    授权发起页域名   %s\n", added.AuthDomain)
-			fmt.Fprintf(a.out, "  and this machine's public egress IP in 白名单IP地址列表 (开发资料)\n")
-			fmt.Fprintf(a.out, "  listener binds %s; it must be reachable at %s\n", added.ListenAddr, added.PublicURL)
-			fmt.Fprintf(a.out, "  next: `wxauth serve`, then wait for the first ticket (`wxauth ticket push` asks for one)\n")
+			if a.g.json {
+				out := platformJSON(added, false)
+				out["kept_refresh_tokens"], out["kept_accounts"] = kept.Tokens, kept.Accounts
+				return jsonOut(a.out, out)
+			}
+			a.printAdded(added, kept)
 			return nil
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&p.ComponentAppID, "appid", "", "the platform's AppID (wx + 16 hex digits)")
-	f.StringVar(&p.Token, "token", "", "the message verification Token (消息校验Token)")
-	f.StringVar(&p.EncodingAESKey, "aes-key", "", "the 43-character EncodingAESKey (消息加解密Key)")
+	token.addFlags(cmd, "the message verification Token (消息校验Token)")
+	aesKey.addFlags(cmd, "the 43-character EncodingAESKey (消息加解密Key)")
+	secret.addFlags(cmd, "")
 	f.StringVar(&p.AuthDomain, "domain", "", "the 授权发起页域名: bare host[:port], no scheme or path")
 	f.StringVar(&p.PublicURL, "public-url", "", "base URL through which WeChat and browsers reach the listener (default https://DOMAIN)")
 	f.StringVar(&p.ListenAddr, "listen", "", "address the listener binds (default "+flow.DefaultListenAddr+")")
@@ -118,65 +118,79 @@ expose it at the public URL through a tunnel or a reverse proxy.`,
 	return cmd
 }
 
-// promptMissing asks on the terminal for the fields not given as flags.
-func (a *app) promptMissing(fd int, p *flow.Platform) error {
-	fields := []struct {
-		label  string
-		dst    *string
-		hidden bool
-	}{
-		{"AppID (开发资料)", &p.ComponentAppID, false},
-		{"Token (消息校验Token)", &p.Token, true},
-		{"EncodingAESKey (消息加解密Key)", &p.EncodingAESKey, true},
-		{"授权发起页域名 (host, e.g. auth.example.com)", &p.AuthDomain, false},
+// printAdded tells what to register on the open platform, and what is kept from before.
+func (a *app) printAdded(added flow.Platform, kept flow.KeptHistory) {
+	fmt.Fprintf(a.out, "platform %s added\n", added.ComponentAppID)
+	fmt.Fprintf(a.out, "  register on the open platform (开发配置):\n")
+	fmt.Fprintf(a.out, "    授权事件接收URL  %s\n", added.EventURL())
+	fmt.Fprintf(a.out, "    授权发起页域名   %s\n", added.AuthDomain)
+	fmt.Fprintf(a.out, "  and this machine's public egress IP in 白名单IP地址列表 (开发资料)\n")
+	fmt.Fprintf(a.out, "  listener binds %s; it must be reachable at %s\n", added.ListenAddr, added.PublicURL)
+	if kept.Tokens > 0 {
+		verb := "are"
+		if kept.Tokens == 1 {
+			verb = "is"
+		}
+		fmt.Fprintf(a.out, "  %s of earlier authorizations (%s) %s kept from when this platform was here before;\n",
+			count(kept.Tokens, "refresh token"), count(kept.Accounts, "account"), verb)
+		fmt.Fprintf(a.out, "  `wxauth authorizers import` restores the accounts once a ticket has arrived (no merchant authorizes again)\n")
 	}
-	var lines *bufio.Reader
-	for _, fl := range fields {
-		if *fl.dst != "" {
-			continue
+	fmt.Fprintf(a.out, "  next: `wxauth serve`, then wait for the first ticket (`wxauth ticket push` asks for one)\n")
+}
+
+// platformValues gathers a new platform's secrets (environment, files, stdin) and, on a
+// terminal, asks for whatever is still missing, checking each value as it is typed.
+func (a *app) platformValues(cmd *cobra.Command, p *flow.Platform, token, aesKey, secret *secretInput) error {
+	stdin := &stdinReader{in: a.in}
+	for _, s := range []struct {
+		in  *secretInput
+		dst *string
+	}{{token, &p.Token}, {aesKey, &p.EncodingAESKey}, {secret, &p.AppSecret}} {
+		v, given, err := a.resolveSecret(cmd, s.in, stdin)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(a.err, "%s: ", fl.label)
-		if fl.hidden {
-			b, err := term.ReadPassword(fd)
-			fmt.Fprintln(a.err)
-			if err != nil {
-				return withCode(ExitFailure, fmt.Errorf("reading %s: %w", fl.label, err))
-			}
-			*fl.dst = strings.TrimSpace(string(b))
-			continue
+		if given {
+			*s.dst = v
 		}
-		if lines == nil {
-			lines = bufio.NewReader(a.in)
+	}
+	fd, tty := ttyFD(a.in)
+	if tty {
+		return a.promptMissing(fd, stdin, p)
+	}
+	if p.AppSecret == "" && stdin.taken == "" {
+		// Only the first line: the rest of stdin is not ours to swallow.
+		v, err := stdin.line()
+		if err != nil {
+			return withCode(ExitFailure, fmt.Errorf("reading the appsecret from stdin: %w", err))
 		}
-		s, err := lines.ReadString('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
-			return withCode(ExitFailure, fmt.Errorf("reading %s: %w", fl.label, err))
-		}
-		*fl.dst = strings.TrimSpace(s)
+		p.AppSecret = v
 	}
 	return nil
 }
 
-// readSecret gets the appsecret from $WXAUTH_APPSECRET, a hidden prompt, or stdin's first line.
-func (a *app) readSecret(fd int, tty bool) (string, error) {
-	if s := os.Getenv("WXAUTH_APPSECRET"); s != "" {
-		return strings.TrimSpace(s), nil
+// promptMissing asks on the terminal for the values not given, each checked as it is typed.
+func (a *app) promptMissing(fd int, stdin *stdinReader, p *flow.Platform) error {
+	fields := []struct {
+		label, field string
+		dst          *string
+		hidden       bool
+	}{
+		{"AppID (开发资料)", flow.FieldAppID, &p.ComponentAppID, false},
+		{"Token (消息校验Token)", flow.FieldToken, &p.Token, true},
+		{"EncodingAESKey (消息加解密Key)", flow.FieldAESKey, &p.EncodingAESKey, true},
+		{"授权发起页域名 (host, e.g. auth.example.com)", flow.FieldAuthDomain, &p.AuthDomain, false},
+		{"AppSecret (开发资料, input hidden)", flow.FieldAppSecret, &p.AppSecret, true},
 	}
-	if tty {
-		fmt.Fprint(a.err, "AppSecret (开发资料, input hidden): ")
-		b, err := term.ReadPassword(fd)
-		fmt.Fprintln(a.err)
-		if err != nil {
-			return "", withCode(ExitFailure, fmt.Errorf("reading the appsecret: %w", err))
+	for _, fl := range fields {
+		if *fl.dst != "" {
+			continue
 		}
-		return strings.TrimSpace(string(b)), nil
+		if err := a.promptValid(fd, stdin, fl.label, fl.field, fl.hidden, p, fl.dst); err != nil {
+			return err
+		}
 	}
-	// Only the first line: the rest of stdin is not ours to swallow.
-	s, err := bufio.NewReader(a.in).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", withCode(ExitFailure, fmt.Errorf("reading the appsecret from stdin: %w", err))
-	}
-	return strings.TrimSpace(s), nil
+	return nil
 }
 
 func (a *app) platformListCmd() *cobra.Command {
@@ -281,35 +295,6 @@ func (a *app) platformShowCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&reveal, "reveal", false, "show the appsecret, Token and EncodingAESKey in full")
 	return cmd
-}
-
-func (a *app) platformRemoveCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "remove COMPONENT_APPID",
-		Short: "Remove a platform and its current credentials (the event log and refresh-token history stay)",
-		Long: `Remove a platform: its settings, ticket, component token, authorizers and sessions. The audit
-log and the refresh-token history are kept. The appid must be given explicitly.`,
-		Example: `  wxauth platform remove wx1234567890abcdef`,
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, closeEng, err := a.openEngine(cmd.Context(), flow.MustExist)
-			if err != nil {
-				return err
-			}
-			defer closeEng()
-			if _, err := eng.Platform(cmd.Context(), args[0]); err != nil {
-				return engineErr(err)
-			}
-			if err := eng.RemovePlatform(cmd.Context(), args[0]); err != nil {
-				return engineErr(err)
-			}
-			if a.g.json {
-				return jsonOut(a.out, map[string]any{"component_appid": args[0], "removed": true})
-			}
-			fmt.Fprintf(a.out, "platform %s removed\n", args[0])
-			return nil
-		},
-	}
 }
 
 // platformJSON is a platform for --json output, secrets masked unless reveal.

@@ -72,11 +72,11 @@ func TestPlatformAddInvalidFields(t *testing.T) {
 	}{
 		{name: "appid", secret: sandboxSecret, overrides: map[string]string{"--appid": "wx123"}, field: "component appid", flag: "--appid"},
 		{name: "appid upper case", secret: sandboxSecret, overrides: map[string]string{"--appid": "WX3F9A6C21B5D7E08C"}, field: "component appid", flag: "--appid"},
-		{name: "missing secret", secret: "", field: "appsecret", flag: "WXAUTH_APPSECRET"},
-		{name: "short secret", secret: "0123456789", field: "appsecret", flag: "WXAUTH_APPSECRET"},
-		{name: "token with space", secret: sandboxSecret, overrides: map[string]string{"--token": "my token"}, field: "token", flag: "--token"},
-		{name: "missing token", secret: sandboxSecret, overrides: map[string]string{"--token": ""}, field: "token", flag: "--token"},
-		{name: "aes key", secret: sandboxSecret, overrides: map[string]string{"--aes-key": "tooshort"}, field: "EncodingAESKey", flag: "--aes-key"},
+		{name: "missing secret", secret: "", field: "appsecret", flag: "$WXAUTH_APPSECRET or --appsecret-file"},
+		{name: "short secret", secret: "0123456789", field: "appsecret", flag: "$WXAUTH_APPSECRET or --appsecret-file"},
+		{name: "token with space", secret: sandboxSecret, overrides: map[string]string{"--token": "my token"}, field: "token", flag: "$WXAUTH_TOKEN, --token-file or --token"},
+		{name: "missing token", secret: sandboxSecret, overrides: map[string]string{"--token": ""}, field: "token", flag: "$WXAUTH_TOKEN, --token-file or --token"},
+		{name: "aes key", secret: sandboxSecret, overrides: map[string]string{"--aes-key": "tooshort"}, field: "EncodingAESKey", flag: "$WXAUTH_AES_KEY, --aes-key-file or --aes-key"},
 		{name: "domain with scheme", secret: sandboxSecret, overrides: map[string]string{"--domain": "https://auth.example.com"}, field: "auth domain", flag: "--domain"},
 		{name: "missing domain", secret: sandboxSecret, overrides: map[string]string{"--domain": ""}, field: "auth domain", flag: "--domain"},
 		{name: "listen without host", secret: sandboxSecret, overrides: map[string]string{"--listen": "8765"}, field: "listen address", flag: "--listen"},
@@ -175,7 +175,7 @@ func TestPlatformRemove(t *testing.T) {
 	if r := wx(t, db, "", "platform", "remove", "wx0000000000000000"); r.code != 3 || !strings.Contains(r.err, "platform list") {
 		t.Errorf("remove of an unknown platform: exit %d, stderr %s", r.code, r.err)
 	}
-	wxOK(t, db, "platform", "remove", sandboxAppID)
+	wxOK(t, db, "platform", "remove", sandboxAppID, "--yes")
 	r := wxOK(t, db, "platform", "list", "--json")
 	var list []any
 	if err := json.Unmarshal([]byte(r.out), &list); err != nil || len(list) != 0 {

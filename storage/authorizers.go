@@ -289,3 +289,35 @@ func (db *DB) RefreshTokenHistory(ctx context.Context, componentAppID, appid str
 	}
 	return out, rows.Err()
 }
+
+// RefreshTokenRecord is one refresh token of the history.
+type RefreshTokenRecord struct {
+	ComponentAppID string
+	AppID          string
+	Token          string
+	Source         string // where it came from: redirect, push, paste, api_authorizer_token, api_get_authorizer_list, import
+	FirstSeenAt    time.Time
+}
+
+// RefreshTokens lists a component appid's refresh-token history, by account and then oldest
+// first. It outlives the platform (RemovePlatform keeps it), so it answers for an appid that is
+// not configured too.
+func (db *DB) RefreshTokens(ctx context.Context, componentAppID string) ([]RefreshTokenRecord, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT component_appid, authorizer_appid, refresh_token, source, first_seen_at
+		FROM refresh_tokens WHERE component_appid=? ORDER BY authorizer_appid, first_seen_at, rowid`, componentAppID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []RefreshTokenRecord
+	for rows.Next() {
+		var r RefreshTokenRecord
+		var seen int64
+		if err := rows.Scan(&r.ComponentAppID, &r.AppID, &r.Token, &r.Source, &seen); err != nil {
+			return nil, err
+		}
+		r.FirstSeenAt = fromUnixMilli(seen)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

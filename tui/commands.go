@@ -46,6 +46,11 @@ type (
 		p   flow.Platform
 		err error
 	}
+	platformUpdatedMsg struct {
+		p       flow.Platform
+		changes []flow.Change
+		err     error
+	}
 	// tokenMsg carries a secret fetched for copying or exporting; it never reaches a log.
 	tokenMsg struct {
 		label, appid, value string
@@ -127,6 +132,14 @@ func (m *Model) addPlatformCmd(p flow.Platform) tea.Cmd {
 	return func() tea.Msg {
 		p, err := eng.AddPlatform(ctx, p)
 		return platformAddedMsg{p: p, err: err}
+	}
+}
+
+func (m *Model) patchPlatformCmd(componentAppID string, patch flow.PlatformPatch) tea.Cmd {
+	eng, ctx := m.eng, m.ctx
+	return func() tea.Msg {
+		p, changes, err := eng.PatchPlatform(ctx, componentAppID, patch)
+		return platformUpdatedMsg{p: p, changes: changes, err: err}
 	}
 }
 

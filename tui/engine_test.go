@@ -245,7 +245,7 @@ func TestPlatformFormAgainstTheEngine(t *testing.T) {
 			press(m, "tab")
 		}
 	}
-	drive(t, m, press(m, "enter"))
+	drive(t, m, press(m, "ctrl+s"))
 	if m.componentAppID != "wx0123456789abcdef" || m.screen != screenDashboard {
 		t.Fatalf("appid %s screen %d: %s", m.componentAppID, m.screen, m.form.submitErr)
 	}

@@ -125,7 +125,8 @@ type Model struct {
 	detail         detailPanel
 	setup          int
 	form           platformForm
-	platformCursor int // the row of the platforms screen
+	platformCursor int        // the row of the platforms screen
+	imp            *importRun // the import running, if any
 
 	result Result
 }

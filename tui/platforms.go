@@ -31,6 +31,10 @@ func (m *Model) platformsKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.platformCursor = min(n-1, m.platformCursor+1)
 	case key.Matches(msg, m.keys.AddPlatform):
 		return m.openForm(screenPlatforms)
+	case key.Matches(msg, m.keys.EditPlatform):
+		if m.platformCursor < len(m.platforms) {
+			return m.openEditForm(m.platforms[m.platformCursor])
+		}
 	case key.Matches(msg, m.keys.Back):
 		m.screen = screenDashboard
 	case key.Matches(msg, m.keys.Enter):
@@ -85,6 +89,6 @@ func (m *Model) renderPlatforms(bodyH int) []string {
 	if m.platformCursor == len(m.platforms) {
 		marker = st.Cursor.Render("▸ ")
 	}
-	out = append(out, " "+marker+st.Accent.Render("+ add a platform"), "", " "+st.Dim.Render("enter shows the platform · n adds one · esc back"))
+	out = append(out, " "+marker+st.Accent.Render("+ add a platform"), "", " "+st.Dim.Render("enter shows the platform · e edits it · n adds one · esc back"))
 	return padLines(out, bodyH)
 }

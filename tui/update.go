@@ -52,6 +52,12 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.listenCmd(msg.addr)
 	case platformAddedMsg:
 		return m.onPlatformAdded(msg)
+	case platformUpdatedMsg:
+		return m.onPlatformUpdated(msg)
+	case importProgressMsg:
+		return m.onImportProgress(msg)
+	case importDoneMsg:
+		return m.onImportDone(msg)
 	case exportDoneMsg:
 		return m.onExported(msg)
 	case databaseDamagedMsg:

@@ -168,6 +168,8 @@ func (m *Model) renderFooter() []string {
 		for _, l := range wrap(m.confirm.text, max(10, m.width-2)) {
 			lines = append(lines, " "+st.Warn.Render(l))
 		}
+	case m.imp != nil:
+		lines = append(lines, m.renderImport())
 	case m.status.text != "":
 		style := st.levelStyle(m.status.level)
 		if m.status.level == levelErr {
@@ -241,7 +243,7 @@ func (m *Model) helpFor() helpKeys {
 	case screenForm:
 		return helpKeys{short: []key.Binding{bind("tab", "next field"), k.Submit, k.Back, k.ForceQuit}}
 	case screenPlatforms:
-		return helpKeys{short: []key.Binding{bind("enter", "show"), k.AddPlatform, k.Back, quit}}
+		return helpKeys{short: []key.Binding{bind("enter", "show"), k.EditPlatform, k.AddPlatform, k.Back, quit}}
 	case screenDetail:
 		short := []key.Binding{k.Copy, k.Reveal, k.Refresh, k.Export, k.Back, k.Help}
 		return helpKeys{short: short, full: [][]key.Binding{{k.Copy, k.CopyRefresh, k.Reveal}, {k.Refresh, k.Export}, {k.Up, k.Down, k.Back, k.Help, quit}}}
@@ -268,7 +270,7 @@ func (m *Model) helpFor() helpKeys {
 		short = []key.Binding{k.Authorize, approve, k.Copy, k.Help, quit}
 	}
 	full := [][]key.Binding{
-		enabled(k.Authorize, approve, k.PushTicket, k.RenewComponent, k.Platforms, quit),
+		enabled(k.Authorize, approve, k.PushTicket, k.RenewComponent, k.Platforms, k.Import, quit),
 		{k.Enter, k.Copy, k.CopyRefresh, k.Refresh, k.Export, k.Help},
 		{k.Filter, k.Sort, k.Reverse, k.FocusNext},
 		nav,

@@ -265,6 +265,11 @@ func (e *Engine) fetchInfo(ctx context.Context, p Platform, appid string, held b
 		e.emit(ctx, errorEvent(EventError, p.ComponentAppID, appid, "api_get_authorizer_info", err))
 		return
 	}
+	e.storeInfo(ctx, p, appid, info)
+}
+
+// storeInfo stores what api_get_authorizer_info said about a stored account.
+func (e *Engine) storeInfo(ctx context.Context, p Platform, appid string, info wxapi.AuthorizerInfoResponse) {
 	kind := "officialaccount"
 	if info.AuthorizerInfo.IsMiniProgram() {
 		kind = "miniprogram"

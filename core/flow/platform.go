@@ -31,67 +31,139 @@ func ValidAppID(s string) bool { return wxapi.IsAppID(s) }
 // DefaultListenAddr is where the listener binds unless told otherwise: loopback only.
 const DefaultListenAddr = "127.0.0.1:8765"
 
+// Field names a *FieldError carries, one per platform setting.
+const (
+	FieldAppID      = "component appid"
+	FieldAppSecret  = "appsecret"
+	FieldToken      = "token"
+	FieldAESKey     = "EncodingAESKey"
+	FieldAuthDomain = "auth domain"
+	FieldListenAddr = "listen address"
+	FieldPublicURL  = "public URL"
+	FieldAPIBase    = "API base"
+	FieldLoginBase  = "login base"
+	FieldMobileBase = "mobile base"
+)
+
+// fieldChecks are the platform's rules, one per setting, in the order a form asks for them.
+// Each may fill its setting's default (listen address, public URL).
+var fieldChecks = []struct {
+	field string
+	check func(p *Platform) error
+}{
+	{FieldAppID, checkAppID},
+	{FieldAppSecret, checkAppSecret},
+	{FieldToken, checkToken},
+	{FieldAESKey, checkAESKey},
+	{FieldAuthDomain, checkAuthDomain},
+	{FieldListenAddr, checkListenAddr},
+	{FieldPublicURL, checkPublicURL},
+	{FieldAPIBase, func(p *Platform) error { return checkBase(FieldAPIBase, p.APIBase) }},
+	{FieldLoginBase, func(p *Platform) error { return checkBase(FieldLoginBase, p.LoginBase) }},
+	{FieldMobileBase, func(p *Platform) error { return checkBase(FieldMobileBase, p.MobileBase) }},
+}
+
 // ValidatePlatform checks every field and returns the first problem as a *FieldError.
 // It also fills defaults (listen address, public URL).
 func ValidatePlatform(p *Platform) error {
-	if err := validateCredentials(p); err != nil {
-		return err
-	}
-	return validateAddresses(p)
-}
-
-// validateCredentials checks what the 开发资料 page gives: appid, AppSecret, Token and key.
-func validateCredentials(p *Platform) error {
-	p.ComponentAppID = strings.TrimSpace(p.ComponentAppID)
-	switch {
-	case !wxapi.IsAppID(p.ComponentAppID):
-		return &FieldError{"component appid", "must be wx followed by 16 lowercase hex digits (开发资料 → AppID)"}
-	case strings.TrimSpace(p.AppSecret) == "":
-		return &FieldError{"appsecret", "is required (开发资料 → AppSecret)"}
-	case len(p.AppSecret) != 32:
-		return &FieldError{"appsecret", fmt.Sprintf("must be 32 characters, got %d", len(p.AppSecret))}
-	case p.Token == "":
-		return &FieldError{"token", "is required (the 消息校验Token)"}
-	case len(p.Token) < 3 || len(p.Token) > 32 || strings.ContainsAny(p.Token, " \t\r\n"):
-		return &FieldError{"token", "must be 3 to 32 characters without spaces"}
-	}
-	if _, err := wxcrypt.DecodeAESKey(p.EncodingAESKey); err != nil {
-		return &FieldError{"EncodingAESKey", "must be exactly 43 letters and digits (消息加解密Key)"}
+	for _, fc := range fieldChecks {
+		if err := fc.check(p); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// validateAddresses checks where the platform is reached and where it listens, filling the
-// defaults (loopback listener, https on the auth domain).
-func validateAddresses(p *Platform) error {
+// ValidateField checks one setting of p (a Field… name) with the rules ValidatePlatform
+// applies, so that a value can be checked as it is typed. The public URL is checked against
+// p's auth domain.
+func ValidateField(p *Platform, field string) error {
+	for _, fc := range fieldChecks {
+		if fc.field == field {
+			return fc.check(p)
+		}
+	}
+	return fmt.Errorf("unknown platform field %q", field)
+}
+
+func checkAppID(p *Platform) error {
+	p.ComponentAppID = strings.TrimSpace(p.ComponentAppID)
+	if !wxapi.IsAppID(p.ComponentAppID) {
+		return &FieldError{FieldAppID, "must be wx followed by 16 lowercase hex digits (开发资料 → AppID)"}
+	}
+	return nil
+}
+
+func checkAppSecret(p *Platform) error {
+	switch {
+	case strings.TrimSpace(p.AppSecret) == "":
+		return &FieldError{FieldAppSecret, "is required (开发资料 → AppSecret)"}
+	case len(p.AppSecret) != 32:
+		return &FieldError{FieldAppSecret, fmt.Sprintf("must be 32 characters, got %d", len(p.AppSecret))}
+	}
+	return nil
+}
+
+func checkToken(p *Platform) error {
+	switch {
+	case p.Token == "":
+		return &FieldError{FieldToken, "is required (the 消息校验Token)"}
+	case len(p.Token) < 3 || len(p.Token) > 32 || strings.ContainsAny(p.Token, " \t\r\n"):
+		return &FieldError{FieldToken, "must be 3 to 32 characters without spaces"}
+	}
+	return nil
+}
+
+func checkAESKey(p *Platform) error {
+	if _, err := wxcrypt.DecodeAESKey(p.EncodingAESKey); err != nil {
+		return &FieldError{FieldAESKey, "must be exactly 43 letters and digits (消息加解密Key)"}
+	}
+	return nil
+}
+
+func checkAuthDomain(p *Platform) error {
 	p.AuthDomain = strings.TrimSpace(p.AuthDomain)
 	if p.AuthDomain == "" || strings.Contains(p.AuthDomain, "/") || strings.ContainsAny(p.AuthDomain, " ?#") {
-		return &FieldError{"auth domain", "must be a bare host[:port] without scheme or path, e.g. auth.example.com (授权发起页域名)"}
+		return &FieldError{FieldAuthDomain, "must be a bare host[:port] without scheme or path, e.g. auth.example.com (授权发起页域名)"}
 	}
+	return nil
+}
+
+// checkListenAddr fills the default: the listener binds loopback unless told.
+func checkListenAddr(p *Platform) error {
 	if p.ListenAddr == "" {
 		p.ListenAddr = DefaultListenAddr
 	}
 	if _, _, err := net.SplitHostPort(p.ListenAddr); err != nil {
-		return &FieldError{"listen address", "must be host:port, e.g. 127.0.0.1:8765"}
+		return &FieldError{FieldListenAddr, "must be host:port, e.g. 127.0.0.1:8765"}
 	}
+	return nil
+}
+
+// checkPublicURL fills the default (https on the auth domain) and holds WeChat's rule that the
+// launch page and the callback live on the registered domain.
+func checkPublicURL(p *Platform) error {
 	if p.PublicURL == "" {
 		p.PublicURL = "https://" + p.AuthDomain
 	}
 	p.PublicURL = strings.TrimRight(p.PublicURL, "/")
 	u, err := url.Parse(p.PublicURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return &FieldError{"public URL", "must be an http(s) URL through which WeChat reaches the listener"}
+		return &FieldError{FieldPublicURL, "must be an http(s) URL through which WeChat reaches the listener"}
 	}
 	if u.Host != p.AuthDomain {
-		return &FieldError{"public URL", fmt.Sprintf("host %s must equal the auth domain %s: WeChat requires the launch page and the callback on the registered domain", u.Host, p.AuthDomain)}
+		return &FieldError{FieldPublicURL, fmt.Sprintf("host %s must equal the auth domain %s: WeChat requires the launch page and the callback on the registered domain", u.Host, p.AuthDomain)}
 	}
-	for name, base := range map[string]string{"API base": p.APIBase, "login base": p.LoginBase, "mobile base": p.MobileBase} {
-		if base == "" {
-			continue
-		}
-		if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return &FieldError{name, "must be an http(s) URL"}
-		}
+	return nil
+}
+
+// checkBase checks an optional base URL (empty = WeChat's own).
+func checkBase(field, base string) error {
+	if base == "" {
+		return nil
+	}
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &FieldError{field, "must be an http(s) URL"}
 	}
 	return nil
 }

@@ -56,6 +56,8 @@ type AuthorizerStore interface {
 	SwapAuthorizerToken(ctx context.Context, componentAppID, appid string, prev int64,
 		accessToken string, obtainedAt, expiresAt time.Time, refreshToken string) (storage.Authorizer, error)
 	RecoverRefreshToken(ctx context.Context, componentAppID, appid, token string, at time.Time) error
+	RefreshTokenHistory(ctx context.Context, componentAppID, appid string) ([]string, error)
+	RefreshTokens(ctx context.Context, componentAppID string) ([]storage.RefreshTokenRecord, error)
 	SetAuthorizerInfo(ctx context.Context, componentAppID, appid, nick, userName, principal, kind, infoJSON string, at time.Time) error
 	SetAuthorizerStatus(ctx context.Context, componentAppID, appid, status string, from []string, lastError string, at time.Time) error
 }

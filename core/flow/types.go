@@ -29,6 +29,8 @@ const (
 	EventQuota              EventKind = "quota_exhausted"
 	EventQuotaCleared       EventKind = "quota_cleared"
 	EventError              EventKind = "error"
+	EventPlatformUpdated    EventKind = "platform_updated"
+	EventImported           EventKind = "authorizers_imported"
 )
 
 // Levels of events.

@@ -221,3 +221,65 @@ func fixtureKeys(t *testing.T, name string) []string {
 	}
 	return parseObject(t, parseObject(t, data).values["authorizer_info"]).keys
 }
+
+// TestPriorAuthorizations: accounts a world declares authorized (by another system) are
+// listed with their refresh token, which works for api_authorizer_token; not_exchanged ones
+// are listed without it. Bad declarations name the field.
+func TestPriorAuthorizations(t *testing.T) {
+	mps := []string{"wx8d5e2f7a1c3b9046", "wx2c7b1e9f0a4d6835"}
+	e := newEnv(t, func(w *wxsim.World) {
+		w.Authorizations = []wxsim.PriorAuthorization{
+			{ComponentAppID: w.Platforms[0].ComponentAppID, AuthorizerAppID: mps[0], CategoryIDs: []int{17, 18}},
+			{ComponentAppID: w.Platforms[0].ComponentAppID, AuthorizerAppID: mps[1], NotExchanged: true},
+		}
+	})
+	tok := e.componentToken()
+	list, err := e.client.AllAuthorizers(e.ctx, tok, e.p.ComponentAppID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rts := map[string]string{}
+	for _, it := range list {
+		rts[it.AuthorizerAppID] = it.RefreshToken
+	}
+	if len(list) != 2 || rts[mps[0]] == "" || rts[mps[1]] != "" {
+		t.Fatalf("list = %+v: the exchanged one with a refresh token, the other without", list)
+	}
+	got, err := e.client.AuthorizerToken(e.ctx, tok, e.p.ComponentAppID, mps[0], rts[mps[0]])
+	if err != nil || got.AuthorizerAccessToken == "" {
+		t.Fatalf("api_authorizer_token with the listed refresh token: %+v %v", got, err)
+	}
+	info, err := e.client.GetAuthorizerInfo(e.ctx, tok, e.p.ComponentAppID, mps[0])
+	if err != nil || len(info.AuthorizationInfo.FuncInfo) != 2 {
+		t.Fatalf("info of a prior authorization: %+v %v", info.AuthorizationInfo, err)
+	}
+	if w := e.sim.World(); len(w.Authorizations) != 2 {
+		t.Errorf("World() lost the authorizations: %+v", w.Authorizations)
+	}
+
+	bad := []struct {
+		name string
+		auth wxsim.PriorAuthorization
+		want string
+	}{
+		{"unknown platform", wxsim.PriorAuthorization{ComponentAppID: "wx0000000000000000", AuthorizerAppID: mps[0]}, "authorizations[0].component_appid"},
+		{"unknown account", wxsim.PriorAuthorization{ComponentAppID: e.p.ComponentAppID, AuthorizerAppID: "wx0000000000000000"}, "authorizations[0].authorizer_appid"},
+		{"platform as account", wxsim.PriorAuthorization{ComponentAppID: e.p.ComponentAppID, AuthorizerAppID: e.p.ComponentAppID}, "not an account"},
+		{"bad permission set", wxsim.PriorAuthorization{ComponentAppID: e.p.ComponentAppID, AuthorizerAppID: mps[0], CategoryIDs: []int{0}}, "category_id_list[0]"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			w := wxsim.DefaultWorld()
+			w.Authorizations = []wxsim.PriorAuthorization{tt.auth}
+			if err := w.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Validate = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	w := wxsim.DefaultWorld()
+	twice := wxsim.PriorAuthorization{ComponentAppID: w.Platforms[0].ComponentAppID, AuthorizerAppID: mps[0]}
+	w.Authorizations = []wxsim.PriorAuthorization{twice, twice}
+	if err := w.Validate(); err == nil || !strings.Contains(err.Error(), "authorizations[1].authorizer_appid") {
+		t.Errorf("a duplicate authorization: %v", err)
+	}
+}

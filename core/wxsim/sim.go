@@ -71,6 +71,7 @@ type Sim struct {
 	settings     Settings
 	accounts     map[string]Account
 	accountOrder []string
+	prior        []PriorAuthorization // the world's authorizations, as it declared them
 
 	// bgCtx ends with Close; bg counts the background pushes Close waits for.
 	bgCtx    context.Context
@@ -173,6 +174,12 @@ func New(w World, opts Options) (*Sim, error) {
 		s.platforms[p.ComponentAppID] = ps
 		s.platformOrder = append(s.platformOrder, p.ComponentAppID)
 	}
+	for _, pa := range w.Authorizations {
+		acc := s.accounts[pa.AuthorizerAppID]
+		s.storeAuthorization(pa.ComponentAppID, acc, s.grantedFuncIDs(acc, pa.CategoryIDs), now)
+		s.authorizations[authKey(pa.ComponentAppID, acc.AppID)].exchanged = !pa.NotExchanged
+	}
+	s.prior = w.Authorizations
 	return s, nil
 }
 
@@ -254,5 +261,6 @@ func (s *Sim) World() World {
 	for _, id := range s.accountOrder {
 		w.Accounts = append(w.Accounts, s.accounts[id])
 	}
+	w.Authorizations = append(w.Authorizations, s.prior...)
 	return w
 }

@@ -17,6 +17,20 @@ type World struct {
 	Platforms []Platform `json:"platforms"`
 	Accounts  []Account  `json:"accounts"`
 	Settings  Settings   `json:"settings"`
+	// Authorizations are accounts that authorized a platform before the simulator started,
+	// through another system (a platform live for years): api_get_authorizer_list lists them.
+	Authorizations []PriorAuthorization `json:"authorizations,omitempty"`
+}
+
+// PriorAuthorization is an account's standing authorization of a platform, made without wxauth.
+type PriorAuthorization struct {
+	ComponentAppID  string `json:"component_appid"`
+	AuthorizerAppID string `json:"authorizer_appid"`
+	// CategoryIDs are the permission sets granted; empty grants the account kind's defaults.
+	CategoryIDs []int `json:"category_id_list,omitempty"`
+	// NotExchanged: the code was never exchanged (api_query_auth), so api_get_authorizer_list
+	// shows no refresh token for it. By default the other system exchanged it.
+	NotExchanged bool `json:"not_exchanged,omitempty"`
 }
 
 // Platform is one third-party platform (第三方平台) as registered on the Open Platform.

@@ -82,7 +82,36 @@ func (w World) Validate() error {
 			return fmt.Errorf("%s: must not be empty", f("principal_name"))
 		}
 	}
+	if err := w.validateAuthorizations(seen); err != nil {
+		return err
+	}
 	return w.Settings.validate()
+}
+
+// validateAuthorizations checks the prior authorizations against the platforms and accounts
+// (seen maps every appid to where it was declared).
+func (w World) validateAuthorizations(seen map[string]string) error {
+	dup := map[string]bool{}
+	for i, a := range w.Authorizations {
+		f := func(name string) string { return fmt.Sprintf("authorizations[%d].%s", i, name) }
+		if !strings.HasPrefix(seen[a.ComponentAppID], "platforms[") {
+			return fmt.Errorf("%s: %q is not a platform of this world", f("component_appid"), clip(a.ComponentAppID, 40))
+		}
+		if !strings.HasPrefix(seen[a.AuthorizerAppID], "accounts[") {
+			return fmt.Errorf("%s: %q is not an account of this world", f("authorizer_appid"), clip(a.AuthorizerAppID, 40))
+		}
+		key := authKey(a.ComponentAppID, a.AuthorizerAppID)
+		if dup[key] {
+			return fmt.Errorf("%s: %s already authorized %s", f("authorizer_appid"), a.AuthorizerAppID, a.ComponentAppID)
+		}
+		dup[key] = true
+		for j, id := range a.CategoryIDs {
+			if id <= 0 {
+				return fmt.Errorf("%s[%d]: must be a positive permission-set id, got %d", f("category_id_list"), j, id)
+			}
+		}
+	}
+	return nil
 }
 
 func validateAppID(id string) error {
