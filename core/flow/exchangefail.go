@@ -41,6 +41,11 @@ func (e *Engine) exchangeFailed(ctx context.Context, s Session, what string, err
 	ctx = context.WithoutCancel(ctx) // the outcome is recorded even when the caller gave up
 	now := e.clock.Now()
 	info, fromWeChat := wxapi.Class(err)
+	if code := wxapi.ErrCode(err); stage == codeSent && s.mayBeUsed && (code == wxapi.CodeAuthCodeExpired || code == wxapi.CodeAuthCodeInvalid) {
+		// An earlier attempt may have used the code at WeChat and lost us the answer: what it
+		// granted is found in WeChat's list, after the session is settled below.
+		defer e.background(ctx, func(ctx context.Context) { e.recoverLostGrant(ctx, s) })
+	}
 	switch {
 	case stage == codeAccepted || !codeMayLive(s, now):
 		// The code is used, or dead by now: nothing can complete this session any more.

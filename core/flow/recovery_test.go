@@ -203,3 +203,59 @@ func TestNoTicketIsSaidAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestGrantLostMidExchangeIsRecovered: a process used the code at WeChat (api_query_auth
+// answered) and stopped before storing the grant. The resumed exchange meets 61010; the grant
+// is then recovered from api_get_authorizer_list, its access token renewed, and the session
+// finished with the account: nothing the merchant did is lost.
+func TestGrantLostMidExchangeIsRecovered(t *testing.T) {
+	sb, ctx := start(t)
+	comp := sb.Platform.ComponentAppID
+	appid := firstMiniProgram(t)
+	if err := sb.Sim.SetPlatformURLs(comp, "http://127.0.0.1:1/unreachable", sb.Platform.AuthDomain); err != nil {
+		t.Fatal(err) // no push: only the dead process had the code
+	}
+	auth, err := sb.Engine.StartAuthorization(ctx, comp, flow.AuthOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sb.Sim.Authorize(ctx, wxsim.AuthorizeRequest{ComponentAppID: comp, PreAuthCode: auth.Session.PreAuthCode,
+		AuthorizerAppID: appid, RedirectURI: sb.Platform.PublicURL + "/wechat/auth/callback?session=" + auth.Session.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.DB.ClaimSession(ctx, auth.Session.ID, res.AuthCode, flow.SourceRedirect, "a-stopped-process"); err != nil {
+		t.Fatal(err)
+	}
+	// The stopped process's call reached WeChat; its answer was lost with the process.
+	tok, err := sb.Engine.ComponentToken(ctx, comp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := wxapi.NewClient(&http.Client{Timeout: 10 * time.Second}, wxapi.WithBaseURL(sb.SimURL))
+	if _, err := c.QueryAuth(ctx, tok.Token, comp, res.AuthCode); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // past the resumer's exchange timeout
+	resumer := flow.New(flow.Config{Store: sb.DB, Clock: sb.Sim, Holder: "resumer", ExchangeTimeout: 5 * time.Millisecond})
+	sb.Engine.Close()
+	if _, err := resumer.RefreshDue(ctx, comp); err != nil {
+		t.Fatal(err)
+	}
+	resumer.Close() // waits for the recovery in the background
+	s, err := resumer.Session(ctx, auth.Session.ID)
+	if err != nil || s.State != flow.SessionDone || s.AuthorizerAppID != appid {
+		evs, _ := resumer.Events(ctx, comp, 20)
+		for _, ev := range evs {
+			t.Log(ev.Kind, ev.Code, ev.Text())
+		}
+		t.Fatalf("session after the recovery: %s %s, %v", s.State, s.AuthorizerAppID, err)
+	}
+	a, err := resumer.Authorizer(ctx, comp, appid)
+	if err != nil || a.RefreshToken == "" || a.Health(sb.Sim.Now()) != flow.HealthOK {
+		t.Fatalf("recovered authorizer: %+v, %v", a, err)
+	}
+	if ti := sb.Sim.CheckToken(a.AccessToken); !ti.Valid || ti.AppID != appid {
+		t.Fatalf("the recovered access token is refused at WeChat: %+v", ti)
+	}
+}
