@@ -135,7 +135,7 @@ func TestExitCodesOfBadInput(t *testing.T) {
 		{"--platform that is no appid", "", []string{"--platform", "notanappid", "status"}, `--platform "notanappid" is not a component appid`, ""},
 		{"--platform that is no appid, token", "", []string{"--platform", "notanappid", "token"}, "is not a component appid", ""},
 		{"platform add with a short --aes-key", sandboxSecret + "\n", []string{"platform", "add", "--appid", "wx0123456789abcdef",
-			"--token", "tok", "--aes-key", "short", "--domain", "a.example.com"}, "invalid EncodingAESKey (--aes-key)", ""},
+			"--token", "tok", "--aes-key", "short", "--domain", "a.example.com"}, "invalid EncodingAESKey ($WXAUTH_AES_KEY, --aes-key-file or --aes-key)", ""},
 		{"push decrypt with a short --aes-key", "x", []string{"push", "decrypt", "--token", "T", "--aes-key", "short"}, "--aes-key: -40004", ""},
 		{"push decrypt without input", "", []string{"push", "decrypt", "--token", "T", "--aes-key", sandboxAESKey}, "no input", ""},
 		{"serve --listen nope", "", []string{"serve", "--listen", "nope"}, `the listen address "nope" is malformed`, "another"},
