@@ -47,7 +47,7 @@ func (a *app) pushDecryptCmd() *cobra.Command {
 			if msgSig != "" && (ts == "" || nonce == "") {
 				return usageErr("--msg-signature needs --timestamp and --nonce")
 			}
-			c, err := wxcrypt.New(token, aesKey, appid)
+			c, err := wxcrypt.New(orEnv(token, "WXAUTH_TOKEN"), orEnv(aesKey, "WXAUTH_AES_KEY"), appid)
 			if err != nil {
 				return usageErr("--aes-key: %w", err) // a malformed flag, not a failed decryption
 			}
@@ -83,8 +83,8 @@ func (a *app) pushDecryptCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&token, "token", "", "the platform's message Token")
-	f.StringVar(&aesKey, "aes-key", "", "the 43-character EncodingAESKey")
+	f.StringVar(&token, "token", "", "the platform's message Token (default $WXAUTH_TOKEN; a flag shows in ps)")
+	f.StringVar(&aesKey, "aes-key", "", "the 43-character EncodingAESKey (default $WXAUTH_AES_KEY; a flag shows in ps)")
 	f.StringVar(&appid, "appid", "", "expected component appid (checked after decryption)")
 	f.StringVar(&msgSig, "msg-signature", "", "msg_signature from the push URL (verified when given)")
 	f.StringVar(&ts, "timestamp", "", "timestamp from the push URL")
@@ -114,7 +114,7 @@ func (a *app) pushEncryptCmd() *cobra.Command {
 				}
 				rnd = strings.NewReader(random)
 			}
-			c, err := wxcrypt.New(token, aesKey, appid)
+			c, err := wxcrypt.New(orEnv(token, "WXAUTH_TOKEN"), orEnv(aesKey, "WXAUTH_AES_KEY"), appid)
 			if err != nil {
 				return usageErr("--aes-key: %w", err)
 			}
@@ -139,8 +139,8 @@ func (a *app) pushEncryptCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&token, "token", "", "the platform's message Token")
-	f.StringVar(&aesKey, "aes-key", "", "the 43-character EncodingAESKey")
+	f.StringVar(&token, "token", "", "the platform's message Token (default $WXAUTH_TOKEN; a flag shows in ps)")
+	f.StringVar(&aesKey, "aes-key", "", "the 43-character EncodingAESKey (default $WXAUTH_AES_KEY; a flag shows in ps)")
 	f.StringVar(&appid, "appid", "", "component appid appended to the plaintext")
 	f.StringVar(&ts, "timestamp", "", "timestamp to sign with")
 	f.StringVar(&nonce, "nonce", "", "nonce to sign with")
@@ -149,4 +149,13 @@ func (a *app) pushEncryptCmd() *cobra.Command {
 		cmd.MarkFlagRequired(n)
 	}
 	return cmd
+}
+
+// orEnv is v, or the environment variable name when v is empty: secrets need not go on the
+// command line, where ps shows them.
+func orEnv(v, name string) string {
+	if v == "" {
+		return os.Getenv(name)
+	}
+	return v
 }

@@ -303,3 +303,16 @@ func TestPushEncrypt(t *testing.T) {
 		})
 	}
 }
+
+// TestPushDecryptKeysFromTheEnvironment: the Token and the key may come from
+// $WXAUTH_TOKEN / $WXAUTH_AES_KEY, off the command line that ps shows.
+func TestPushDecryptKeysFromTheEnvironment(t *testing.T) {
+	v1 := loadVectors(t)["V1"]
+	t.Setenv("WXAUTH_TOKEN", v1.Token)
+	t.Setenv("WXAUTH_AES_KEY", v1.AESKey)
+	code, out, errOut := run(t, "", "push", "decrypt", "--appid", v1.AppID, "--msg-signature", v1.MsgSignature,
+		"--timestamp", v1.Timestamp, "--nonce", v1.Nonce, vectorsPath("v1_push.xml"))
+	if code != 0 || out != readVector(t, "v1_inner.xml") {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+}
