@@ -47,9 +47,9 @@ func (a *app) pushDecryptCmd() *cobra.Command {
 			if msgSig != "" && (ts == "" || nonce == "") {
 				return usageErr("--msg-signature needs --timestamp and --nonce")
 			}
-			c, err := wxcrypt.New(orEnv(token, "WXAUTH_TOKEN"), orEnv(aesKey, "WXAUTH_AES_KEY"), appid)
+			c, err := pushCrypter(token, aesKey, appid)
 			if err != nil {
-				return usageErr("--aes-key: %w", err) // a malformed flag, not a failed decryption
+				return err
 			}
 			input, err := a.readInput(args)
 			if err != nil {
@@ -89,8 +89,6 @@ func (a *app) pushDecryptCmd() *cobra.Command {
 	f.StringVar(&msgSig, "msg-signature", "", "msg_signature from the push URL (verified when given)")
 	f.StringVar(&ts, "timestamp", "", "timestamp from the push URL")
 	f.StringVar(&nonce, "nonce", "", "nonce from the push URL")
-	cmd.MarkFlagRequired("token")
-	cmd.MarkFlagRequired("aes-key")
 	return cmd
 }
 
@@ -114,9 +112,9 @@ func (a *app) pushEncryptCmd() *cobra.Command {
 				}
 				rnd = strings.NewReader(random)
 			}
-			c, err := wxcrypt.New(orEnv(token, "WXAUTH_TOKEN"), orEnv(aesKey, "WXAUTH_AES_KEY"), appid)
+			c, err := pushCrypter(token, aesKey, appid)
 			if err != nil {
-				return usageErr("--aes-key: %w", err)
+				return err
 			}
 			msg, err := a.readInput(args)
 			if err != nil {
@@ -145,10 +143,26 @@ func (a *app) pushEncryptCmd() *cobra.Command {
 	f.StringVar(&ts, "timestamp", "", "timestamp to sign with")
 	f.StringVar(&nonce, "nonce", "", "nonce to sign with")
 	f.StringVar(&random, "random", "", "the 16 random bytes as 16 ASCII characters (default: crypto/rand)")
-	for _, n := range []string{"token", "aes-key", "appid", "timestamp", "nonce"} {
+	for _, n := range []string{"appid", "timestamp", "nonce"} {
 		cmd.MarkFlagRequired(n)
 	}
 	return cmd
+}
+
+// pushCrypter builds the crypter of the push commands from the flags or the environment.
+func pushCrypter(token, aesKey, appid string) (*wxcrypt.Crypter, error) {
+	token, aesKey = orEnv(token, "WXAUTH_TOKEN"), orEnv(aesKey, "WXAUTH_AES_KEY")
+	switch {
+	case token == "":
+		return nil, usageErr("the Token is required: --token or $WXAUTH_TOKEN")
+	case aesKey == "":
+		return nil, usageErr("the EncodingAESKey is required: --aes-key or $WXAUTH_AES_KEY")
+	}
+	c, err := wxcrypt.New(token, aesKey, appid)
+	if err != nil {
+		return nil, usageErr("--aes-key: %w", err) // a malformed key, not a failed decryption
+	}
+	return c, nil
 }
 
 // orEnv is v, or the environment variable name when v is empty: secrets need not go on the

@@ -160,7 +160,7 @@ func TestPushDecrypt(t *testing.T) {
 		{
 			name:     "missing --token",
 			args:     []string{"push", "decrypt", "--aes-key", v1.AESKey, vectorsPath("v1_push.xml")},
-			wantCode: 2, wantStderr: `"token" not set`,
+			wantCode: 2, wantStderr: "the Token is required: --token or $WXAUTH_TOKEN",
 		},
 		{
 			name:     "missing input file",
