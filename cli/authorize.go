@@ -13,6 +13,7 @@ import (
 	"wxauth/core/flow"
 )
 
+// authorizeCmd is long for its help text; the work is in the engine's runner (flow.Run).
 func (a *app) authorizeCmd() *cobra.Command {
 	var (
 		mobile, noBrowser bool
