@@ -250,10 +250,7 @@ func (a *app) platformShowCmd() *cobra.Command {
 				return err
 			}
 			defer closeEng()
-			id := a.g.platform
-			if len(args) == 1 {
-				id = args[0]
-			}
+			id := a.platformArg(args)
 			p, err := eng.Platform(cmd.Context(), id)
 			if err != nil {
 				return engineErr(err)
@@ -329,4 +326,12 @@ func (a *app) platformFor(ctx context.Context, eng *flow.Engine) (flow.Platform,
 		return p, engineErr(err)
 	}
 	return p, nil
+}
+
+// platformArg is the platform a command names: its argument, else --platform.
+func (a *app) platformArg(args []string) string {
+	if len(args) == 1 {
+		return args[0]
+	}
+	return a.g.platform
 }

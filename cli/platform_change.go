@@ -47,10 +47,7 @@ restart ` + "`wxauth serve`" + ` for a new listen address).`,
 				return err
 			}
 			defer closeEng()
-			id := a.g.platform
-			if len(args) == 1 {
-				id = args[0]
-			}
+			id := a.platformArg(args)
 			p, changes, err := eng.PatchPlatform(cmd.Context(), id, patch)
 			var fe *flow.FieldError
 			switch {
