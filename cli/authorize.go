@@ -179,7 +179,7 @@ func (a *app) readPastes(ctx context.Context, run *flow.Run) {
 }
 
 func (a *app) printAuthorized(now time.Time, au flow.Authorizer, source string) error {
-	if a.g.json {
+	if a.flags.json {
 		j := toAuthorizerJSON(au)
 		return jsonOut(a.out, struct {
 			authorizerJSON

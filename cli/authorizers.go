@@ -26,7 +26,7 @@ token is held. Nothing is refreshed: use ` + "`wxauth token APPID`" + ` or ` + "
 				if err != nil {
 					return engineErr(err)
 				}
-				if a.g.json {
+				if a.flags.json {
 					out := make([]authorizerJSON, len(list))
 					for i, au := range list {
 						out[i] = toAuthorizerJSON(au)

@@ -23,7 +23,7 @@ type ConsoleOptions struct {
 // the listener on the platform's listen address (when that is busy, say because `wxauth serve`
 // runs, the console says so and goes on) and runs the refresher, both for as long as it runs.
 func (a *app) runConsole(ctx context.Context, eng *flow.Engine, opts ConsoleOptions) error {
-	ro := tui.RunOptions{Options: tui.Options{Platform: a.g.platform, Listen: opts.Sandbox == nil}, Refresher: opts.Sandbox == nil}
+	ro := tui.RunOptions{Options: tui.Options{Platform: a.flags.platform, Listen: opts.Sandbox == nil}, Refresher: opts.Sandbox == nil}
 	if opts.Sandbox != nil {
 		ro.Sandbox = opts.Sandbox
 	}

@@ -39,7 +39,7 @@ callback, exchange, authorizer info, one authorizer-token refresh, the token pro
 				return withCode(ExitFailure, err)
 			}
 			defer closeLog()
-			opts := sandbox.Options{DBPath: a.g.db, Logger: logger, Refresher: !headless}
+			opts := sandbox.Options{DBPath: a.flags.db, Logger: logger, Refresher: !headless}
 			if !headless {
 				// Authorizer tokens live 5 minutes in the console demo instead of 2 hours, so a
 				// newcomer sees one renewed on its own (about a minute before it expires).
@@ -65,8 +65,8 @@ callback, exchange, authorizer info, one authorizer-token refresh, the token pro
 // demoLogger logs beside --db, or to a temporary file: never to the terminal.
 func (a *app) demoLogger() (*slog.Logger, func(), error) {
 	dir := os.TempDir()
-	if a.g.db != "" {
-		dir = filepath.Dir(a.g.db)
+	if a.flags.db != "" {
+		dir = filepath.Dir(a.flags.db)
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, nil, err
 		}
@@ -79,11 +79,11 @@ func (a *app) demoLogger() (*slog.Logger, func(), error) {
 }
 
 func (a *app) demoHeadless(ctx context.Context, sb *sandbox.Sandbox) error {
-	if !a.g.json {
+	if !a.flags.json {
 		fmt.Fprintf(a.out, "simulator %s, listener %s, platform %s\n", sb.SimURL, sb.ListenURL, sb.Platform.ComponentAppID)
 	}
 	rep, err := sb.RunHeadless(ctx, func(s sandbox.Step) {
-		if a.g.json {
+		if a.flags.json {
 			return
 		}
 		mark := "ok  "
@@ -92,7 +92,7 @@ func (a *app) demoHeadless(ctx context.Context, sb *sandbox.Sandbox) error {
 		}
 		fmt.Fprintf(a.out, "%s %-62s %6.1f ms  %s\n", mark, s.Name, float64(s.Duration.Microseconds())/1000, s.Detail)
 	})
-	if a.g.json {
+	if a.flags.json {
 		type step struct {
 			Name string  `json:"name"`
 			OK   bool    `json:"ok"`
@@ -131,7 +131,7 @@ func (a *app) demoHeadless(ctx context.Context, sb *sandbox.Sandbox) error {
 	if err != nil {
 		return withCode(ExitFailure, err)
 	}
-	if !a.g.json {
+	if !a.flags.json {
 		fmt.Fprintln(a.out, "demo: the whole flow works")
 	}
 	return nil

@@ -40,7 +40,7 @@ mint tokens and becomes a second refresher.`,
   wxauth export --output /run/secrets/wechat.env wxba5fad812f8e6fb9
   wxauth export --format json | jq -r '.[0].access_token'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if a.g.json {
+			if a.flags.json {
 				if cmd.Flags().Changed("format") && format != export.FormatJSON {
 					return usageErr("--json conflicts with --format %s", format)
 				}

@@ -56,7 +56,7 @@ func (a *app) runImport(ctx context.Context, eng *flow.Engine, p flow.Platform) 
 		}
 		return engineErr(err)
 	}
-	if a.g.json {
+	if a.flags.json {
 		if err := jsonOut(a.out, importJSON(rep)); err != nil {
 			return err
 		}

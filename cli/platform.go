@@ -95,7 +95,7 @@ are kept; ` + "`wxauth authorizers import`" + ` brings those accounts back once 
 			if err != nil {
 				return engineErr(err)
 			}
-			if a.g.json {
+			if a.flags.json {
 				out := platformJSON(added, false)
 				out["kept_refresh_tokens"], out["kept_accounts"] = kept.Tokens, kept.Accounts
 				return jsonOut(a.out, out)
@@ -210,7 +210,7 @@ func (a *app) platformListCmd() *cobra.Command {
 			if err != nil {
 				return engineErr(err)
 			}
-			if a.g.json {
+			if a.flags.json {
 				out := make([]map[string]any, len(ps))
 				for i, p := range ps {
 					out[i] = platformJSON(p, false)
@@ -255,7 +255,7 @@ func (a *app) platformShowCmd() *cobra.Command {
 			if err != nil {
 				return engineErr(err)
 			}
-			if a.g.json {
+			if a.flags.json {
 				return jsonOut(a.out, platformJSON(p, reveal))
 			}
 			secret := func(s string) string {
@@ -321,7 +321,7 @@ func platformJSON(p flow.Platform, reveal bool) map[string]any {
 
 // platformFor resolves --platform (or the only platform) for commands acting on one.
 func (a *app) platformFor(ctx context.Context, eng *flow.Engine) (flow.Platform, error) {
-	p, err := eng.Platform(ctx, a.g.platform)
+	p, err := eng.Platform(ctx, a.flags.platform)
 	if err != nil {
 		return p, engineErr(err)
 	}
@@ -333,5 +333,5 @@ func (a *app) platformArg(args []string) string {
 	if len(args) == 1 {
 		return args[0]
 	}
-	return a.g.platform
+	return a.flags.platform
 }

@@ -56,7 +56,7 @@ restart ` + "`wxauth serve`" + ` for a new listen address).`,
 			case err != nil:
 				return engineErr(err)
 			}
-			if a.g.json {
+			if a.flags.json {
 				out := platformJSON(p, false)
 				list := make([]map[string]any, len(changes))
 				for i, c := range changes {
@@ -210,7 +210,7 @@ merchant authorizing again.`,
 			if err := eng.RemovePlatform(cmd.Context(), args[0]); err != nil {
 				return engineErr(err)
 			}
-			if a.g.json {
+			if a.flags.json {
 				return jsonOut(a.out, map[string]any{"component_appid": args[0], "removed": true,
 					"authorizers": plan.Authorizers, "access_tokens": plan.AccessTokens,
 					"kept_refresh_tokens": plan.Kept.Tokens, "kept_accounts": plan.Kept.Accounts})

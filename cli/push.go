@@ -124,7 +124,7 @@ func (a *app) pushEncryptCmd() *cobra.Command {
 			if err != nil {
 				return withCode(ExitWaiting, err)
 			}
-			if a.g.json {
+			if a.flags.json {
 				enc := json.NewEncoder(a.out)
 				enc.SetIndent("", "  ")
 				return enc.Encode(map[string]string{

@@ -33,7 +33,7 @@ allows 10 resets a month.`,
 				if err != nil {
 					return engineErr(err)
 				}
-				if a.g.json {
+				if a.flags.json {
 					return jsonOut(a.out, map[string]any{"component_appid": p.ComponentAppID,
 						"calls_today": snap.CallsToday, "quota_exhausted": snap.Has(flow.SideQuotaExhausted)})
 				}
@@ -84,7 +84,7 @@ it asks first on a terminal; scripts pass --yes (without a terminal and without 
 				if err := eng.ClearQuota(ctx, p.ComponentAppID); err != nil {
 					return engineErr(err)
 				}
-				if a.g.json {
+				if a.flags.json {
 					return jsonOut(a.out, map[string]any{"component_appid": p.ComponentAppID, "cleared": true})
 				}
 				fmt.Fprintf(a.out, "daily quota of %s cleared; the refresher resumes\n", p.ComponentAppID)

@@ -58,7 +58,7 @@ type app struct {
 	in       io.Reader
 	out, err io.Writer
 	raw      io.Writer
-	g        globals
+	flags    globals
 }
 
 // Main runs wxauth with args and returns the process exit code.
@@ -75,7 +75,7 @@ func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 	if err == nil {
 		return ExitOK
 	}
-	return a.reportError(ctx, err, a.g.json || jsonRequested(args))
+	return a.reportError(ctx, err, a.flags.json || jsonRequested(args))
 }
 
 func (a *app) rootCmd() *cobra.Command {
@@ -90,20 +90,20 @@ authorization in a browser, api_query_auth and periodic authorizer token refresh
 		Args:          cobra.NoArgs,
 		// Without a subcommand, wxauth opens the console.
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if a.g.version {
+			if a.flags.version {
 				return a.printVersion()
 			}
 			return a.consoleRun(cmd.Context())
 		},
 	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.g.db, "db", "", "database path (default: $WXAUTH_DB, else under the user data directory)")
-	pf.StringVar(&a.g.platform, "platform", "", "component appid to act on (needed only when several are configured)")
-	pf.BoolVar(&a.g.json, "json", false, "print machine-readable JSON (errors too: one JSON object on stderr)")
-	root.Flags().BoolVar(&a.g.version, "version", false, "print the version and build information")
+	pf.StringVar(&a.flags.db, "db", "", "database path (default: $WXAUTH_DB, else under the user data directory)")
+	pf.StringVar(&a.flags.platform, "platform", "", "component appid to act on (needed only when several are configured)")
+	pf.BoolVar(&a.flags.json, "json", false, "print machine-readable JSON (errors too: one JSON object on stderr)")
+	root.Flags().BoolVar(&a.flags.version, "version", false, "print the version and build information")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
-		if a.g.platform != "" && !flow.ValidAppID(a.g.platform) {
-			return usageErr("--platform %q is not a component appid (wx followed by 16 lowercase hex digits; `wxauth platform list` shows them)", a.g.platform)
+		if a.flags.platform != "" && !flow.ValidAppID(a.flags.platform) {
+			return usageErr("--platform %q is not a component appid (wx followed by 16 lowercase hex digits; `wxauth platform list` shows them)", a.flags.platform)
 		}
 		return nil
 	}

@@ -131,7 +131,7 @@ func runRefresher(ctx context.Context, eng *flow.Engine, interval time.Duration,
 func (a *app) printEvents(events <-chan flow.Event) {
 	enc := json.NewEncoder(a.err)
 	for ev := range events {
-		if a.g.json {
+		if a.flags.json {
 			_ = enc.Encode(map[string]any{"at": ev.At.Format(time.RFC3339), "level": ev.Level, "kind": ev.Kind,
 				"component_appid": ev.ComponentAppID, "authorizer_appid": ev.AuthorizerAppID, "code": ev.Code,
 				"message": ev.Message, "remedy": ev.Remedy})

@@ -36,7 +36,7 @@ calls and the last few events. Read-only: nothing is refreshed.`,
 			}
 			defer closeEng()
 			var ids []string
-			if a.g.platform != "" {
+			if a.flags.platform != "" {
 				p, err := a.platformFor(ctx, eng)
 				if err != nil {
 					return err
@@ -59,7 +59,7 @@ calls and the last few events. Read-only: nothing is refreshed.`,
 				}
 				out.Platforms = append(out.Platforms, ps)
 			}
-			if a.g.json {
+			if a.flags.json {
 				return jsonOut(a.out, out)
 			}
 			if len(ids) == 0 {

@@ -50,7 +50,7 @@ func (a *app) ticketShowCmd() *cobra.Command {
 				}
 				t := *snap.Ticket
 				age := snap.Now.Sub(t.ReceivedAt)
-				if a.g.json {
+				if a.flags.json {
 					return jsonOut(a.out, map[string]any{
 						"component_appid": t.ComponentAppID,
 						"ticket":          t.Value,
@@ -102,7 +102,7 @@ func (a *app) ticketSetCmd() *cobra.Command {
 					return engineErr(err)
 				}
 				current := cur.Value == strings.TrimSpace(args[0])
-				if a.g.json {
+				if a.flags.json {
 					return jsonOut(a.out, map[string]any{"component_appid": p.ComponentAppID, "current": current})
 				}
 				if !current {
@@ -159,13 +159,13 @@ func (a *app) pushTicket(ctx context.Context, eng *flow.Engine, p flow.Platform,
 		return engineErr(err)
 	}
 	if wait == 0 {
-		if a.g.json {
+		if a.flags.json {
 			return jsonOut(a.out, map[string]any{"component_appid": p.ComponentAppID, "message": msg, "received": false})
 		}
 		fmt.Fprintln(a.out, msg)
 		return nil
 	}
-	if !a.g.json {
+	if !a.flags.json {
 		fmt.Fprintln(a.err, msg+"; waiting for it…")
 	}
 	deadline := time.NewTimer(wait)
@@ -201,7 +201,7 @@ func (a *app) pushTicket(ctx context.Context, eng *flow.Engine, p flow.Platform,
 
 func (a *app) printTicketArrived(snap flow.Snapshot) error {
 	t := *snap.Ticket
-	if a.g.json {
+	if a.flags.json {
 		return jsonOut(a.out, map[string]any{"component_appid": t.ComponentAppID, "received": true,
 			"received_at": timeJSON(snap.LastPushAt), "expires_at": timeJSON(snap.TicketExpiresAt)})
 	}

@@ -58,7 +58,7 @@ not whitelisted); the explanation and what to do are on stderr.`,
 					}
 					tok = jsonToken{Token: au.AccessToken, ExpiresAt: timeJSON(au.AccessExpiresAt)}
 				}
-				if a.g.json {
+				if a.flags.json {
 					return jsonOut(a.out, tok)
 				}
 				_, err := fmt.Fprintln(a.out, tok.Token)

@@ -58,7 +58,7 @@ func (a *app) versionCmd() *cobra.Command {
 // version: what a bug report needs.
 func (a *app) printVersion() error {
 	b := readBuildInfo()
-	if a.g.json {
+	if a.flags.json {
 		return jsonOut(a.out, b)
 	}
 	fmt.Fprintf(a.out, "wxauth %s\n", b.Version)
