@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -204,5 +205,64 @@ func TestDoctorNoListener(t *testing.T) {
 	r := wx(t, e.db, "", "doctor")
 	if r.code != 1 || !strings.Contains(r.out, "fail  listener") || !bytes.Contains([]byte(r.err), []byte("the doctor found failures")) {
 		t.Errorf("doctor text: exit %d\nstdout: %s\nstderr: %s", r.code, r.out, r.err)
+	}
+}
+
+// TestDoctorAPIAccess: a refused IP names the IP WeChat saw; a wrong AppSecret says so.
+func TestDoctorAPIAccess(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, e *simEnv)
+		want  []string
+	}{
+		{name: "IP not whitelisted", setup: func(t *testing.T, e *simEnv) {
+			if err := e.sim.SetIPWhitelist(sandboxAppID, []string{"203.0.113.7"}); err != nil {
+				t.Fatal(err)
+			}
+		}, want: []string{"61004", "WeChat saw the IP 127.0.0.1", "whitelist"}},
+		{name: "wrong AppSecret", setup: func(t *testing.T, e *simEnv) {
+			t.Setenv("WXAUTH_APPSECRET", "0123456789abcdef0123456789abcdef")
+			wxOK(t, e.db, "platform", "update")
+		}, want: []string{"40125"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newSimEnv(t)
+			wxOK(t, e.db, "ticket", "set", e.sim.CurrentTicket(sandboxAppID))
+			tt.setup(t, e)
+			rep := runDoctor(t, e.db, 1)
+			st, text := rep.check(t, "API access")
+			if st != "fail" {
+				t.Errorf("API access: %s %s", st, text)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("API access lacks %q: %s", w, text)
+				}
+			}
+		})
+	}
+}
+
+// TestDoctorForeignListener: another server on the listen address (answering `success` to
+// anything) is not taken for wxauth, nor is its launch page.
+func TestDoctorForeignListener(t *testing.T) {
+	e := newSimEnv(t)
+	ln, err := net.Listen("tcp", e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "success") })}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	rep := runDoctor(t, e.db, 1)
+	if st, text := rep.check(t, "listener"); st != "fail" || !strings.Contains(text, "not a wxauth listener of this database") {
+		t.Errorf("listener: %s %s", st, text)
+	}
+	if st, text := rep.check(t, "event URL"); st != "fail" || !strings.Contains(text, "never saw the probe") {
+		t.Errorf("event URL: %s %s", st, text)
+	}
+	if st, text := rep.check(t, "launch page"); st != "fail" || !strings.Contains(text, "not served by wxauth") {
+		t.Errorf("launch page: %s %s", st, text)
 	}
 }
