@@ -117,7 +117,8 @@ func TestDoctorThroughTunnel(t *testing.T) {
 func TestDoctorTunnelFailures(t *testing.T) {
 	e := newSimEnv(t)
 	serveWithTicket(t, e)
-	const timeout = 400 * time.Millisecond
+	// Generous, so that only the "too slow" tunnel (with its own short limit) ever hits it.
+	const timeout, short = 5 * time.Second, 300 * time.Millisecond
 	answer := func(body string) func(http.Handler) http.Handler {
 		return func(http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) })
@@ -138,6 +139,7 @@ func TestDoctorTunnelFailures(t *testing.T) {
 		name       string
 		wrap       func(http.Handler) http.Handler
 		dead       bool
+		timeout    time.Duration // default timeout
 		wantStatus string
 		want       string
 	}{
@@ -155,8 +157,8 @@ func TestDoctorTunnelFailures(t *testing.T) {
 				http.Redirect(w, r, "https://"+r.Host+r.URL.RequestURI(), http.StatusMovedPermanently)
 			})
 		}, wantStatus: "fail", want: "redirects (HTTP 301"},
-		{name: "too slow", wrap: delay(timeout + 300*time.Millisecond), wantStatus: "fail", want: "no answer within 400ms"},
-		{name: "slow", wrap: delay(timeout / 2), wantStatus: "warn", want: "answers `success` but took"},
+		{name: "too slow", wrap: delay(short + 200*time.Millisecond), timeout: short, wantStatus: "fail", want: "no answer within 300ms"},
+		{name: "slow", wrap: delay(200 * time.Millisecond), wantStatus: "warn", want: "answers `success` but took"},
 		{name: "dead", dead: true, wantStatus: "fail", want: "is unreachable"},
 	}
 	for _, tt := range tests {
@@ -165,7 +167,11 @@ func TestDoctorTunnelFailures(t *testing.T) {
 			if !tt.dead {
 				public = tunnel(t, e.addr, tt.wrap).URL
 			}
-			rep := runDoctor(t, e.db, 1, "--public-url", public, "--timeout", timeout.String(), "--slow", (timeout / 4).String())
+			limit := timeout
+			if tt.timeout != 0 {
+				limit = tt.timeout
+			}
+			rep := runDoctor(t, e.db, 1, "--public-url", public, "--timeout", limit.String(), "--slow", "100ms")
 			if rep.PublicURL != public {
 				t.Errorf("public_url %q, want %q", rep.PublicURL, public)
 			}
