@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"syscall"
@@ -43,6 +44,9 @@ func (e *Engine) probe(ctx context.Context, timeout time.Duration, method, url s
 	}
 	start := time.Now() // the round trip on the wall clock, whatever clock the engine runs on
 	resp, err := e.probeClient(timeout).Do(req)
+	if ue := (*neturl.Error)(nil); errors.As(err, &ue) {
+		err = ue.Err // the URL, with the probe's query string, is already in the report
+	}
 	if err != nil {
 		return probeResult{err: err, took: time.Since(start)}
 	}
