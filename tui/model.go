@@ -57,6 +57,7 @@ const (
 	screenAuthorize
 	screenDetail
 	screenPlatforms
+	screenDoctor
 )
 
 type focusArea int
@@ -127,6 +128,7 @@ type Model struct {
 	form           platformForm
 	platformCursor int        // the row of the platforms screen
 	imp            *importRun // the import running, if any
+	doctor         doctorView // the doctor screen's last run
 
 	result Result
 }

@@ -58,6 +58,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.onImportProgress(msg)
 	case importDoneMsg:
 		return m.onImportDone(msg)
+	case doctorDoneMsg:
+		return m.onDoctorDone(msg)
 	case exportDoneMsg:
 		return m.onExported(msg)
 	case databaseDamagedMsg:
@@ -165,6 +167,8 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.detailKey(msg)
 	case screenPlatforms:
 		return m.platformsKey(msg)
+	case screenDoctor:
+		return m.doctorKey(msg)
 	}
 	if key.Matches(msg, m.keys.Quit) {
 		return tea.Quit

@@ -38,6 +38,12 @@ func (e *Engine) HandlePush(ctx context.Context, componentAppID string, m wxapi.
 		return e.authorizedPush(ctx, componentAppID, m)
 	case wxapi.InfoTypeUnauthorized:
 		return e.unauthorizedPush(ctx, componentAppID, m)
+	case wxapi.InfoTypeDoctorProbe:
+		// Logged with its nonce so the doctor, in another process, can tell this listener
+		// answered and not some other server saying `success`.
+		e.emit(ctx, Event{Kind: EventDoctorProbe, ComponentAppID: componentAppID,
+			Message: "doctor probe " + Printable(m.ProbeNonce) + " received"})
+		return nil
 	default:
 		e.emit(ctx, Event{Kind: EventPushUnknown, ComponentAppID: componentAppID,
 			Message: "push of unhandled InfoType " + m.InfoType + " acknowledged"})

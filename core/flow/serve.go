@@ -13,6 +13,10 @@ import (
 	"wxauth/core/callback"
 )
 
+// unknownSessionText is in the launch page's answer to a session it does not know; the doctor
+// looks for it to tell our listener from another server.
+const unknownSessionText = "this authorization link is unknown, used or expired"
+
 // Listener returns the HTTP handler WeChat and browsers reach, for every platform of the
 // database (pushes are routed by their AppId).
 func (e *Engine) Listener() http.Handler {
@@ -23,7 +27,7 @@ func (e *Engine) Listener() http.Handler {
 		Launch: func(ctx context.Context, id string) (string, string, error) {
 			s, err := e.loadSession(ctx, id)
 			if err != nil || s.State != SessionPending || s.PCLink == "" {
-				return "", "", errors.New("this authorization link is unknown, used or expired; start a new authorization in wxauth")
+				return "", "", errors.New(unknownSessionText + "; start a new authorization in wxauth")
 			}
 			if e.clock.Now().After(s.PreAuthExpiresAt) {
 				return "", "", errors.New("this authorization link expired (pre_auth_code lifetime); start a new authorization in wxauth")

@@ -31,6 +31,7 @@ const (
 	EventError              EventKind = "error"
 	EventPlatformUpdated    EventKind = "platform_updated"
 	EventImported           EventKind = "authorizers_imported"
+	EventDoctorProbe        EventKind = "doctor_probe" // `wxauth doctor` reached the listener
 )
 
 // Levels of events.

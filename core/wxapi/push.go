@@ -15,6 +15,9 @@ const (
 	InfoTypeAuthorized       = "authorized"
 	InfoTypeUpdateAuthorized = "updateauthorized"
 	InfoTypeUnauthorized     = "unauthorized"
+	// InfoTypeDoctorProbe is wxauth's own: `wxauth doctor` sends it, sealed with the platform's
+	// keys, to learn whether the public URL reaches this database's listener. WeChat never sends it.
+	InfoTypeDoctorProbe = "wxauth_doctor_probe"
 )
 
 // PushMessage is the decrypted inner XML of a push to the authorization-event URL
@@ -28,6 +31,7 @@ type PushMessage struct {
 	AuthorizationCode            string
 	AuthorizationCodeExpiredTime int64 // absolute Unix time (CreateTime + 3600), despite the docs
 	PreAuthCode                  string
+	ProbeNonce                   string // InfoTypeDoctorProbe only
 }
 
 // ParsePushMessage reads a decrypted push. It accepts CDATA or bare text and any whitespace.
@@ -44,6 +48,7 @@ func ParsePushMessage(doc []byte) (PushMessage, error) {
 		AuthorizerAppID:       get("AuthorizerAppid"),
 		AuthorizationCode:     get("AuthorizationCode"),
 		PreAuthCode:           get("PreAuthCode"),
+		ProbeNonce:            get("ProbeNonce"),
 	}
 	if m.InfoType == "" {
 		return m, fmt.Errorf("push message has no InfoType")
@@ -87,6 +92,8 @@ func (m PushMessage) XML() []byte {
 		str("PreAuthCode", m.PreAuthCode)
 	case InfoTypeUnauthorized:
 		str("AuthorizerAppid", m.AuthorizerAppID)
+	case InfoTypeDoctorProbe:
+		str("ProbeNonce", m.ProbeNonce)
 	}
 	b.WriteString("</xml>")
 	return []byte(b.String())

@@ -38,3 +38,12 @@ func TestParsePushMessageRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestDoctorProbeRoundTrip: the doctor's probe carries its nonce through XML and back.
+func TestDoctorProbeRoundTrip(t *testing.T) {
+	m := wxapi.PushMessage{AppID: "wx3f9a6c21b5d7e08c", CreateTime: 1700000000, InfoType: wxapi.InfoTypeDoctorProbe, ProbeNonce: "0a1b2c3d4e5f"}
+	got, err := wxapi.ParsePushMessage(m.XML())
+	if err != nil || got != m {
+		t.Fatalf("round trip: %+v, %v; want %+v", got, err, m)
+	}
+}
