@@ -1,0 +1,116 @@
+package flow_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"wxauth/core/release"
+	"wxauth/core/sandbox"
+	"wxauth/core/wxcrypt"
+)
+
+// sealMessage builds the encrypted message WeChat pushes to the message URL.
+func sealMessage(t *testing.T, c *wxcrypt.Crypter, to string, msg []byte, nonce int) wxcrypt.Push {
+	t.Helper()
+	p, err := c.SealMessage(strings.NewReader("0123456789abcdef"), to, msg, strconv.FormatInt(time.Now().Unix(), 10), strconv.Itoa(nonce))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func sbCrypter(t *testing.T, sb *sandbox.Sandbox) *wxcrypt.Crypter {
+	t.Helper()
+	c, err := wxcrypt.New(sb.Platform.Token, sb.Platform.EncodingAESKey, sb.Platform.ComponentAppID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestMessageURL(t *testing.T) {
+	sb, _ := start(t)
+	c := sbCrypter(t, sb)
+	test := release.TestAccounts()[0]
+	now := time.Now()
+	user := release.DefaultTestOpenID
+	text := sealMessage(t, c, test.UserName, release.TextMessageXML(test.UserName, user, release.TextMessage, now, 1), 1)
+	event := sealMessage(t, c, test.UserName, release.EventMessageXML(test.UserName, user, "LOCATION", now), 2)
+	other := sealMessage(t, c, "gh_000000000001", release.TextMessageXML("gh_000000000001", user, release.TextMessage, now, 3), 3)
+	forged := text.Query
+	forged.MsgSignature = strings.Repeat("0", 40)
+	cases := []struct {
+		name   string
+		appid  string
+		push   wxcrypt.Push
+		query  wxcrypt.PushQuery
+		status int
+		reply  string // decrypted Content, or the plain body when not encrypted
+	}{
+		{"release text", test.AppID, text, text.Query, 200, release.TextMessage + "_callback"},
+		{"release event", test.AppID, event, event.Query, 200, "LOCATIONfrom_callback"},
+		{"ordinary account", "wx00000000000001", other, other.Query, 200, "success"},
+		{"bad signature", test.AppID, text, forged, 403, "-40001"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := http.Post(sb.ListenURL+"/wechat/messages/"+tc.appid+"?"+tc.query.Encode(), "text/xml", bytes.NewReader(tc.push.Body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var b bytes.Buffer
+			b.ReadFrom(resp.Body)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.status, b.String())
+			}
+			got := b.String()
+			if strings.HasPrefix(got, "<xml>") {
+				plain, err := c.OpenReply(b.Bytes())
+				if err != nil {
+					t.Fatalf("reply does not open: %v", err)
+				}
+				got, _ = wxcrypt.ElementText(plain, "Content")
+				if to, _ := wxcrypt.ElementText(plain, "ToUserName"); to != user {
+					t.Fatalf("reply to %q, want the sender %q", to, user)
+				}
+			}
+			if !strings.Contains(got, tc.reply) {
+				t.Fatalf("reply %q, want %q", got, tc.reply)
+			}
+		})
+	}
+}
+
+func TestMessageURLEcho(t *testing.T) {
+	sb, _ := start(t)
+	c := sbCrypter(t, sb)
+	cases := []struct {
+		name, signature string
+		status          int
+		body            string
+	}{
+		{"valid", c.Signature("1700000000", "77"), 200, "echo-123"},
+		{"forged", strings.Repeat("0", 40), 403, "-40001"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			q := url.Values{"signature": {tc.signature}, "timestamp": {"1700000000"}, "nonce": {"77"}, "echostr": {"echo-123"}}
+			resp, err := http.Get(sb.ListenURL + "/wechat/messages/wx570bc396a51b8ff8?" + q.Encode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var b bytes.Buffer
+			b.ReadFrom(resp.Body)
+			if resp.StatusCode != tc.status || !strings.Contains(b.String(), tc.body) {
+				t.Fatalf("got %d %q, want %d %q", resp.StatusCode, b.String(), tc.status, tc.body)
+			}
+		})
+	}
+}
