@@ -2,7 +2,9 @@ package flow_test
 
 import (
 	"bytes"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -112,5 +114,61 @@ func TestMessageURLEcho(t *testing.T) {
 				t.Fatalf("got %d %q, want %d %q", resp.StatusCode, b.String(), tc.status, tc.body)
 			}
 		})
+	}
+}
+
+func TestSimulatorReleaseTestPasses(t *testing.T) {
+	sb, ctx := start(t)
+	rep, err := sb.Sim.ReleaseTest(ctx, sb.Platform.ComponentAppID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range rep.Items {
+		if !it.OK {
+			t.Errorf("[%s] failed: %s", it.Name, it.Why)
+		}
+	}
+	if len(rep.Items) != len(release.CheckItems()) || !rep.Passed {
+		t.Fatalf("report %+v", rep)
+	}
+	for i, name := range release.CheckItems() {
+		if rep.Items[i].Name != name {
+			t.Errorf("item %d is %q, want %q", i, rep.Items[i].Name, name)
+		}
+	}
+}
+
+// A message URL that acknowledges everything with `success` (a listener without the release
+// responder) fails the message items, each with its reason; the ticket and grant items pass.
+func TestSimulatorReleaseTestReportsFailures(t *testing.T) {
+	sb, ctx := start(t)
+	naive := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "success") }))
+	t.Cleanup(naive.Close)
+	body := `{"component_appid":"` + sb.Platform.ComponentAppID + `","message_url":"` + naive.URL + `/wx/$APPID$"}`
+	resp, err := http.Post(sb.SimURL+"/sim/platform", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("/sim/platform: %d", resp.StatusCode)
+	}
+	rep, err := sb.Sim.ReleaseTest(ctx, sb.Platform.ComponentAppID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"组件ticket正确接收": "", "授权": "", "返回普通文本消息": "not an encrypted reply",
+		"发送事件消息": "not an encrypted reply", "返回Api文本消息": "custom/send"}
+	for _, it := range rep.Items {
+		why, ok := want[it.Name]
+		if !ok {
+			continue
+		}
+		if (why == "") != it.OK || !strings.Contains(it.Why, why) {
+			t.Errorf("[%s] ok=%v why=%q, want failure containing %q", it.Name, it.OK, it.Why, why)
+		}
+	}
+	if rep.Passed {
+		t.Fatal("the test passed against a listener that only says success")
 	}
 }
