@@ -27,6 +27,9 @@ type releaseOut struct {
 // `wxauth release check`.
 func TestReleaseCheckAgainstServe(t *testing.T) {
 	e := newSimEnv(t)
+	if out := wxOK(t, e.db, "platform", "show").out; !strings.Contains(out, e.public+"/wechat/messages/$APPID$") {
+		t.Errorf("platform show lacks the message URL:\n%s", out)
+	}
 	// Without a ticket and without a listener: the checklist's ticket line and the test fail.
 	r := wx(t, e.db, "", "release", "check")
 	if r.code != 1 || !strings.Contains(r.out, "fail  ticket") || !strings.Contains(r.out, "FAIL  [组件ticket正确接收] push failed") ||

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"wxauth/core/flow"
 	"wxauth/core/release"
 	"wxauth/core/sandbox"
 	"wxauth/core/wxcrypt"
@@ -38,6 +39,8 @@ func sbCrypter(t *testing.T, sb *sandbox.Sandbox) *wxcrypt.Crypter {
 func TestMessageURL(t *testing.T) {
 	sb, _ := start(t)
 	c := sbCrypter(t, sb)
+	events, stop := sb.Engine.Subscribe(64)
+	t.Cleanup(stop)
 	test := release.TestAccounts()[0]
 	now := time.Now()
 	user := release.DefaultTestOpenID
@@ -86,6 +89,16 @@ func TestMessageURL(t *testing.T) {
 				t.Fatalf("reply %q, want %q", got, tc.reply)
 			}
 		})
+	}
+	// The ordinary account's message is recorded by type, without its content.
+	for {
+		ev := waitEvent(t, events, flow.EventMessageReceived)
+		if ev.AuthorizerAppID == "wx00000000000001" {
+			if !strings.Contains(ev.Message, "text message") || strings.Contains(ev.Message, release.TextMessage) {
+				t.Fatalf("event %q", ev.Message)
+			}
+			break
+		}
 	}
 }
 
