@@ -57,6 +57,7 @@ const (
 	screenAuthorize
 	screenDetail
 	screenPlatforms
+	screenRelease
 )
 
 type focusArea int
@@ -128,7 +129,8 @@ type Model struct {
 	platformCursor int        // the row of the platforms screen
 	imp            *importRun // the import running, if any
 
-	result Result
+	result  Result
+	release releaseState // the release screen (全网发布)
 }
 
 // confirmPrompt asks y/n before an action with consequences.

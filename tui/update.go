@@ -50,6 +50,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.onActionDone(msg)
 	case listenRetryMsg:
 		return m.listenCmd(msg.addr)
+	case releaseMsg:
+		return m.onRelease(msg)
 	case platformAddedMsg:
 		return m.onPlatformAdded(msg)
 	case platformUpdatedMsg:
@@ -165,6 +167,8 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.detailKey(msg)
 	case screenPlatforms:
 		return m.platformsKey(msg)
+	case screenRelease:
+		return m.releaseKey(msg)
 	}
 	if key.Matches(msg, m.keys.Quit) {
 		return tea.Quit

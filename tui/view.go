@@ -43,6 +43,8 @@ func (m *Model) Render() string {
 		body = m.renderDetail(bodyH)
 	case screenPlatforms:
 		body = m.renderPlatforms(bodyH)
+	case screenRelease:
+		body = m.renderRelease(bodyH)
 	}
 	if m.damaged != "" {
 		body = m.renderDamaged(bodyH)
@@ -244,6 +246,8 @@ func (m *Model) helpFor() helpKeys {
 		return helpKeys{short: []key.Binding{bind("tab", "next field"), k.Submit, k.Back, k.ForceQuit}}
 	case screenPlatforms:
 		return helpKeys{short: []key.Binding{bind("enter", "show"), k.EditPlatform, k.AddPlatform, k.Back, quit}}
+	case screenRelease:
+		return helpKeys{short: []key.Binding{bind("enter", "run release test"), k.Back, quit}}
 	case screenDetail:
 		short := []key.Binding{k.Copy, k.Reveal, k.Refresh, k.Export, k.Back, k.Help}
 		return helpKeys{short: short, full: [][]key.Binding{{k.Copy, k.CopyRefresh, k.Reveal}, {k.Refresh, k.Export}, {k.Up, k.Down, k.Back, k.Help, quit}}}
@@ -272,7 +276,7 @@ func (m *Model) helpFor() helpKeys {
 	full := [][]key.Binding{
 		enabled(k.Authorize, approve, k.PushTicket, k.RenewComponent, k.Platforms, k.Import, quit),
 		{k.Enter, k.Copy, k.CopyRefresh, k.Refresh, k.Export, k.Help},
-		{k.Filter, k.Sort, k.Reverse, k.FocusNext},
+		{k.Filter, k.Sort, k.Reverse, k.FocusNext, k.Release},
 		nav,
 	}
 	return helpKeys{short: short, full: full}
