@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"wxauth/core/wxapi"
 	"wxauth/core/wxcrypt"
 )
 
@@ -68,6 +69,11 @@ func (s *Server) messageEcho(w http.ResponseWriter, r *http.Request) {
 // engine decide, and answer within WeChat's 5 s.
 func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 	appid := r.PathValue("appid")
+	if !wxapi.IsAppID(appid) {
+		// WeChat substitutes $APPID$ with a real appid; anything else is not from WeChat.
+		http.Error(w, "not an appid in the message URL: "+strconv.Quote(appid), http.StatusNotFound)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxPushBytes))
 	if err != nil {
 		http.Error(w, "reading body: "+err.Error(), http.StatusBadRequest)

@@ -48,7 +48,7 @@ func TestMessageRoutedBySignature(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp, err := http.Post(srv.URL+"/wechat/messages/wxauthorizer0001?"+p.Query.Encode(), "text/xml", bytes.NewReader(p.Body))
+			resp, err := http.Post(srv.URL+"/wechat/messages/wx00000000000000a1?"+p.Query.Encode(), "text/xml", bytes.NewReader(p.Body))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -63,7 +63,7 @@ func TestMessageRoutedBySignature(t *testing.T) {
 				}
 				got, _ = wxcrypt.ElementText(plain, "Content")
 			}
-			if got != tc.want || len(seen) != 1 || seen[0] != tc.c.AppID()+"/wxauthorizer0001" {
+			if got != tc.want || len(seen) != 1 || seen[0] != tc.c.AppID()+"/wx00000000000000a1" {
 				t.Fatalf("got %q seen %v", got, seen)
 			}
 		})

@@ -59,8 +59,9 @@ func TestMessageURL(t *testing.T) {
 	}{
 		{"release text", test.AppID, text, text.Query, 200, release.TextMessage + "_callback"},
 		{"release event", test.AppID, event, event.Query, 200, "LOCATIONfrom_callback"},
-		{"ordinary account", "wx00000000000001", other, other.Query, 200, "success"},
+		{"ordinary account", "wx0000000000000001", other, other.Query, 200, "success"},
 		{"bad signature", test.AppID, text, forged, 403, "-40001"},
+		{"not an appid", "$APPID$", text, text.Query, 404, "not an appid"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,7 +94,7 @@ func TestMessageURL(t *testing.T) {
 	// The ordinary account's message is recorded by type, without its content.
 	for {
 		ev := waitEvent(t, events, flow.EventMessageReceived)
-		if ev.AuthorizerAppID == "wx00000000000001" {
+		if ev.AuthorizerAppID == "wx0000000000000001" {
 			if !strings.Contains(ev.Message, "text message") || strings.Contains(ev.Message, release.TextMessage) {
 				t.Fatalf("event %q", ev.Message)
 			}

@@ -109,7 +109,7 @@ func (s *Sim) releaseAPIText(ctx context.Context, m *messenger, componentAppID, 
 	}
 	want := code + release.APIReplySuffix
 	return s.waitFor(ctx, func() bool { return s.customSent(appid, release.DefaultTestOpenID, want) },
-		"no message/custom/send with content "+want+" to the sender within "+releaseWait.String())
+		"no message/custom/send with content $query_auth_code$"+release.APIReplySuffix+" to the sender within "+releaseWait.String())
 }
 
 // issuePreAuthCode makes a pre_auth_code as the platform would have (WeChat pre-authorizes
