@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"wxauth/core/release"
+	"wxauth/core/wxapi"
 	"wxauth/core/wxcrypt"
 )
 
@@ -85,7 +86,7 @@ func (s *Sim) ReleaseTest(ctx context.Context, componentAppID string) (ReleaseRe
 		release.TextMessage+release.TextReplySuffix), "passive reply "+release.TextMessage+release.TextReplySuffix)
 	add("发送事件消息", m.expectReply(ctx, release.EventMessageXML(test.UserName, release.DefaultTestOpenID, "LOCATION", s.clock.Now()),
 		"LOCATION"+release.EventReplySuffix), "passive reply LOCATION"+release.EventReplySuffix)
-	add("取消授权", s.Unauthorize(ctx, componentAppID, test.AppID), "authorization revoked (unauthorized pushed)")
+	add("取消授权", s.releaseUnauthorize(ctx, componentAppID, test.AppID), "authorization revoked; the unauthorized push was answered success")
 	rep.Passed = true
 	for _, it := range rep.Items {
 		rep.Passed = rep.Passed && it.OK
@@ -250,5 +251,32 @@ func (s *Sim) setMessageURL(componentAppID, u string) error {
 		return fmt.Errorf("%w: %q", ErrUnknownPlatform, componentAppID)
 	}
 	ps.platform.MessageURL = u
+	return nil
+}
+
+// releaseUnauthorize revokes the test account and waits for its unauthorized push's answer.
+func (s *Sim) releaseUnauthorize(ctx context.Context, componentAppID, appid string) error {
+	outcome := func() (n int64, last PushRecord) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, r := range s.stats.recent {
+			if r.InfoType == wxapi.InfoTypeUnauthorized && r.AuthorizerAppID == appid {
+				last = r
+			}
+		}
+		// The total, not the recent window: that one stops growing once full.
+		return s.stats.pushesByType[wxapi.InfoTypeUnauthorized], last
+	}
+	before, _ := outcome()
+	if err := s.Unauthorize(ctx, componentAppID, appid); err != nil {
+		return err
+	}
+	if err := s.waitFor(ctx, func() bool { n, _ := outcome(); return n > before },
+		"the unauthorized push got no answer within "+releaseWait.String()); err != nil {
+		return err
+	}
+	if _, last := outcome(); !last.OK {
+		return errors.New("the unauthorized push failed: " + last.Error)
+	}
 	return nil
 }
