@@ -123,6 +123,7 @@ func (a *app) printAdded(added flow.Platform, kept flow.KeptHistory) {
 	fmt.Fprintf(a.out, "platform %s added\n", added.ComponentAppID)
 	fmt.Fprintf(a.out, "  register on the open platform (开发配置):\n")
 	fmt.Fprintf(a.out, "    授权事件接收URL  %s\n", added.EventURL())
+	fmt.Fprintf(a.out, "    消息与事件接收URL %s\n", added.MessageURL())
 	fmt.Fprintf(a.out, "    授权发起页域名   %s\n", added.AuthDomain)
 	fmt.Fprintf(a.out, "  and this machine's public egress IP in 白名单IP地址列表 (开发资料)\n")
 	fmt.Fprintf(a.out, "  listener binds %s; it must be reachable at %s\n", added.ListenAddr, added.PublicURL)
@@ -278,6 +279,7 @@ func (a *app) platformShowCmd() *cobra.Command {
 				{"auth domain (授权发起页域名)", p.AuthDomain},
 				{"public URL", p.PublicURL},
 				{"event URL (授权事件接收URL)", p.PublicURL + "/wechat/events"},
+				{"message URL (消息与事件接收URL)", p.MessageURL()},
 				{"listen address", p.ListenAddr},
 				{"API base", def(p.APIBase, "https://api.weixin.qq.com")},
 				{"login base", def(p.LoginBase, "https://mp.weixin.qq.com")},
@@ -308,6 +310,7 @@ func platformJSON(p flow.Platform, reveal bool) map[string]any {
 		"auth_domain":      p.AuthDomain,
 		"public_url":       p.PublicURL,
 		"event_url":        p.PublicURL + "/wechat/events",
+		"message_url":      p.MessageURL(),
 		"listen_addr":      p.ListenAddr,
 		"api_base":         p.APIBase,
 		"login_base":       p.LoginBase,

@@ -108,6 +108,7 @@ authorization in a browser, api_query_auth and periodic authorizer token refresh
 		return nil
 	}
 	root.AddCommand(a.pushCmd())
+	root.AddCommand(a.releaseCmd())
 	root.AddCommand(a.simCmd())
 	root.AddCommand(a.demoCmd())
 	root.AddCommand(a.platformCmd(), a.serveCmd(), a.authorizeCmd(), a.tokenCmd(), a.authorizersCmd(),

@@ -63,6 +63,8 @@ func (m *Model) dashboardAction(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return nil, true
 	case key.Matches(msg, m.keys.Platforms):
 		return m.openPlatforms(), true
+	case key.Matches(msg, m.keys.Release):
+		return m.openRelease(), true
 	case key.Matches(msg, m.keys.Import):
 		return m.startImport(), true
 	case key.Matches(msg, m.keys.Doctor):

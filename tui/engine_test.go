@@ -267,3 +267,27 @@ func TestPlatformFormAgainstTheEngine(t *testing.T) {
 		t.Fatal("did not switch back")
 	}
 }
+
+// L opens the release screen on the checklist; enter plays the simulated 全网发布 test
+// against the sandbox's listener and shows each check item.
+func TestReleaseScreenAgainstTheSandbox(t *testing.T) {
+	sb := startSandbox(t)
+	m := sandboxModel(t, sb, Options{})
+	drive(t, m, press(m, "L"))
+	mustContain(t, view(m), "pre-release checklist", "消息与事件接收URL", "/wechat/messages/$APPID$", "not run yet")
+	drive(t, m, press(m, "enter"))
+	for deadline := time.Now().Add(20 * time.Second); m.release.running; {
+		if time.Now().After(deadline) {
+			t.Fatal("the release test did not finish")
+		}
+		drive(t, m, nil)
+	}
+	if m.release.report == nil || !m.release.report.Passed {
+		t.Fatalf("release test: %+v (err %s)\n%s", m.release.report, m.release.err, view(m))
+	}
+	mustContain(t, view(m), "pass  [组件ticket正确接收]", "pass  [返回Api文本消息]", "pass  [取消授权]", "release test passed")
+	press(m, "esc")
+	if m.screen != screenDashboard {
+		t.Fatalf("esc left screen %d", m.screen)
+	}
+}

@@ -9,7 +9,7 @@ type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom, NextField, PrevField, Left, Right key.Binding
 
 	Authorize, Approve, PushTicket, Refresh, RenewComponent, Platforms key.Binding
-	Import, EditPlatform, Doctor                                       key.Binding
+	Import, EditPlatform, Doctor, Release                              key.Binding
 	Filter, Sort, Reverse, FocusNext                                   key.Binding
 	Copy, CopyRefresh, Reveal, Export                                  key.Binding
 	OpenBrowser, CopyLink, QR, PasteInput, NewSession                  key.Binding
@@ -48,6 +48,7 @@ func DefaultKeyMap() KeyMap {
 		Import:         b([]string{"I"}, "I", "import accounts"),
 		EditPlatform:   b([]string{"e"}, "e", "edit platform"),
 		Doctor:         b([]string{"D"}, "D", "doctor"),
+		Release:        b([]string{"L"}, "L", "release check"),
 		Filter:         b([]string{"/"}, "/", "filter"),
 		Sort:           b([]string{"s"}, "s", "sort by"),
 		Reverse:        b([]string{"S"}, "S", "reverse order"),

@@ -58,6 +58,7 @@ const (
 	screenDetail
 	screenPlatforms
 	screenDoctor
+	screenRelease
 )
 
 type focusArea int
@@ -130,7 +131,8 @@ type Model struct {
 	imp            *importRun // the import running, if any
 	doctor         doctorView // the doctor screen's last run
 
-	result Result
+	result  Result
+	release releaseState // the release screen (全网发布)
 }
 
 // confirmPrompt asks y/n before an action with consequences.

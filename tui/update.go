@@ -50,6 +50,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.onActionDone(msg)
 	case listenRetryMsg:
 		return m.listenCmd(msg.addr)
+	case releaseMsg:
+		return m.onRelease(msg)
 	case platformAddedMsg:
 		return m.onPlatformAdded(msg)
 	case platformUpdatedMsg:
@@ -169,6 +171,8 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.platformsKey(msg)
 	case screenDoctor:
 		return m.doctorKey(msg)
+	case screenRelease:
+		return m.releaseKey(msg)
 	}
 	if key.Matches(msg, m.keys.Quit) {
 		return tea.Quit

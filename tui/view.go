@@ -45,6 +45,8 @@ func (m *Model) Render() string {
 		body = m.renderPlatforms(bodyH)
 	case screenDoctor:
 		body = m.renderDoctor(bodyH)
+	case screenRelease:
+		body = m.renderRelease(bodyH)
 	}
 	if m.damaged != "" {
 		body = m.renderDamaged(bodyH)
@@ -248,6 +250,8 @@ func (m *Model) helpFor() helpKeys {
 		return helpKeys{short: []key.Binding{bind("enter", "show"), k.EditPlatform, k.AddPlatform, k.Back, quit}}
 	case screenDoctor:
 		return helpKeys{short: []key.Binding{bind("r", "check again"), k.Back, quit}}
+	case screenRelease:
+		return helpKeys{short: []key.Binding{bind("enter", "run release test"), k.Back, quit}}
 	case screenDetail:
 		short := []key.Binding{k.Copy, k.Reveal, k.Refresh, k.Export, k.Back, k.Help}
 		return helpKeys{short: short, full: [][]key.Binding{{k.Copy, k.CopyRefresh, k.Reveal}, {k.Refresh, k.Export}, {k.Up, k.Down, k.Back, k.Help, quit}}}
@@ -276,7 +280,7 @@ func (m *Model) helpFor() helpKeys {
 	full := [][]key.Binding{
 		enabled(k.Authorize, approve, k.PushTicket, k.RenewComponent, k.Platforms, k.Import, quit),
 		{k.Enter, k.Copy, k.CopyRefresh, k.Refresh, k.Export, k.Help},
-		{k.Filter, k.Sort, k.Reverse, k.FocusNext, k.Doctor},
+		{k.Filter, k.Sort, k.Reverse, k.FocusNext, k.Doctor, k.Release},
 		nav,
 	}
 	return helpKeys{short: short, full: full}

@@ -4,6 +4,7 @@
 //	POST /wechat/events         the 授权事件接收URL: verify, decrypt, route by AppId, answer `success`
 //	GET  /wechat/auth/start     the launch page on the registered domain (its link carries the Referer)
 //	GET  /wechat/auth/callback  the redirect target: captures auth_code and shows the result
+//	POST /wechat/messages/{appid} the 消息与事件接收URL (GET: its echo check)
 //
 // It knows nothing of storage or WeChat's API: the engine supplies the actions in Config.
 package callback
@@ -31,6 +32,11 @@ const MaxPushBytes = 64 << 10
 type Config struct {
 	// Crypter returns the platform's crypter from memory (no database work for forged pushes).
 	Crypter func(componentAppID string) (*wxcrypt.Crypter, bool)
+	// Crypters lists every platform's crypter from memory: a message push is matched by the
+	// platform whose Token verifies its signature.
+	Crypters func() []*wxcrypt.Crypter
+	// Message answers a verified, decrypted message sent to an authorizer's message URL.
+	Message func(ctx context.Context, componentAppID, authorizerAppID string, plain []byte) (MessageReply, error)
 	// Push acts on a verified push; it returns once the push's content is committed.
 	Push func(ctx context.Context, componentAppID string, m wxapi.PushMessage) error
 	// Reject reports a refused push.
@@ -75,8 +81,10 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("POST /wechat/events", s.events)
 	s.mux.HandleFunc("GET /wechat/auth/start", s.start)
 	s.mux.HandleFunc("GET /wechat/auth/callback", s.callback)
+	s.mux.HandleFunc("POST /wechat/messages/{appid}", s.message)
+	s.mux.HandleFunc("GET /wechat/messages/{appid}", s.messageEcho)
 	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "wxauth listener: POST /wechat/events, GET /wechat/auth/start, GET /wechat/auth/callback")
+		fmt.Fprintln(w, "wxauth listener: POST /wechat/events, GET /wechat/auth/start, GET /wechat/auth/callback, POST /wechat/messages/{appid}")
 	})
 	return s
 }

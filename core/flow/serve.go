@@ -21,9 +21,11 @@ const unknownSessionText = "this authorization link is unknown, used or expired"
 // database (pushes are routed by their AppId).
 func (e *Engine) Listener() http.Handler {
 	return callback.New(callback.Config{
-		Crypter: e.CrypterFor,
-		Push:    e.HandlePush,
-		Reject:  e.RejectPush,
+		Crypter:  e.CrypterFor,
+		Crypters: e.Crypters,
+		Message:  e.HandleMessage,
+		Push:     e.HandlePush,
+		Reject:   e.RejectPush,
 		Launch: func(ctx context.Context, id string) (string, string, error) {
 			s, err := e.loadSession(ctx, id)
 			if err != nil || s.State != SessionPending || s.PCLink == "" {

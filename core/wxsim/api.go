@@ -70,6 +70,7 @@ func (s *Sim) endpoints() []*endpoint {
 		{path: wxapi.PathQuotaGet, handle: (*Sim).apiQuotaGet},
 		{path: wxapi.PathRidGet, handle: (*Sim).apiRidGet},
 		{path: wxapi.PathGetAccountBasicInfo, quota: true, escapeSlash: true, handle: (*Sim).apiAccountBasicInfo},
+		{path: wxapi.PathCustomSend, quota: true, handle: (*Sim).apiCustomSend},
 	}
 	for _, ep := range eps {
 		ep.name = apiName(ep.path)

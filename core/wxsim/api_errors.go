@@ -6,6 +6,7 @@ import "fmt"
 var errTexts = map[int]string{
 	-1:    "system error",
 	40001: "invalid credential, access_token is invalid or not latest",
+	40003: "invalid openid",
 	40013: "invalid appid",
 	40014: "invalid access_token",
 	40097: "invalid args",
@@ -15,6 +16,7 @@ var errTexts = map[int]string{
 	41004: "appsecret missing",
 	42001: "access_token expired",
 	43002: "require POST method",
+	44004: "empty content",
 	45009: "reach max api daily quota limit",
 	47001: "data format error",
 	48001: "api unauthorized",

@@ -74,10 +74,11 @@ func (s *Sim) controlRoutes() map[string][]controlRoute {
 			{http.MethodPost, `{"path","error_rate","errcode","http_status","http_rate","latency","latency_rate","drop_rate","malformed_rate"}: add a fault rule`, s.ctlFaultsPost},
 			{http.MethodDelete, "remove every fault rule", s.ctlFaultsDelete},
 		},
-		"/sim/stats":       {{http.MethodGet, "calls, tokens minted, pushes sent and failed", s.ctlStats}},
-		"/sim/check-token": {{http.MethodGet, "?access_token=…: is this token valid, whose, for how long", s.ctlCheckToken}},
-		"/sim/platform":    {{http.MethodPost, `{"component_appid","event_url","auth_domain","ip_whitelist"}: change a platform`, s.ctlPlatform}},
-		"/sim/world":       {{http.MethodGet, "the world served, secrets included", s.ctlWorld}},
+		"/sim/stats":        {{http.MethodGet, "calls, tokens minted, pushes sent and failed", s.ctlStats}},
+		"/sim/check-token":  {{http.MethodGet, "?access_token=…: is this token valid, whose, for how long", s.ctlCheckToken}},
+		"/sim/platform":     {{http.MethodPost, `{"component_appid","event_url","auth_domain","ip_whitelist"}: change a platform`, s.ctlPlatform}},
+		"/sim/world":        {{http.MethodGet, "the world served, secrets included", s.ctlWorld}},
+		"/sim/release-test": {{http.MethodPost, `{"component_appid"}: play the 全网发布 test against the platform; answers each check item`, s.ctlReleaseTest}},
 	}
 }
 
@@ -251,6 +252,7 @@ func (s *Sim) ctlPlatform(w http.ResponseWriter, r *http.Request) {
 		ComponentAppID string   `json:"component_appid"`
 		EventURL       *string  `json:"event_url"`
 		AuthDomain     *string  `json:"auth_domain"`
+		MessageURL     *string  `json:"message_url"`
 		IPWhitelist    []string `json:"ip_whitelist"`
 	}
 	if err := readControl(r, &req); err != nil {
@@ -262,11 +264,17 @@ func (s *Sim) ctlPlatform(w http.ResponseWriter, r *http.Request) {
 		controlError(w, err)
 		return
 	}
+	if req.MessageURL != nil {
+		if err := s.setMessageURL(id, *req.MessageURL); err != nil {
+			controlError(w, err)
+			return
+		}
+	}
 	for _, p := range s.World().Platforms {
 		if p.ComponentAppID == id {
 			writeControl(w, http.StatusOK, map[string]any{
 				"component_appid": p.ComponentAppID, "event_url": p.EventURL,
-				"auth_domain": p.AuthDomain, "ip_whitelist": p.IPWhitelist,
+				"auth_domain": p.AuthDomain, "ip_whitelist": p.IPWhitelist, "message_url": messageURL(p),
 			})
 			return
 		}
@@ -275,4 +283,20 @@ func (s *Sim) ctlPlatform(w http.ResponseWriter, r *http.Request) {
 
 func (s *Sim) ctlWorld(w http.ResponseWriter, r *http.Request) {
 	writeControl(w, http.StatusOK, s.World())
+}
+
+func (s *Sim) ctlReleaseTest(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		ComponentAppID string `json:"component_appid"`
+	}
+	if err := readControl(r, &req); err != nil {
+		controlError(w, err)
+		return
+	}
+	rep, err := s.ReleaseTest(r.Context(), req.ComponentAppID)
+	if err != nil {
+		controlError(w, err)
+		return
+	}
+	writeControl(w, http.StatusOK, rep)
 }

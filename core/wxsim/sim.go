@@ -96,6 +96,7 @@ type Sim struct {
 	faults         []Faults
 	faultRand      *rand.Rand // draws faults; seeded from Options.Random for reproducible runs
 	stats          counters
+	customSends    []CustomSend // message/custom/send calls, for the release test
 	lastSweep      time.Time
 }
 

@@ -45,6 +45,9 @@ type Platform struct {
 	// AuthDomain is the registered 授权发起页域名, host[:port]; without a port only the host
 	// name is compared.
 	AuthDomain string `json:"auth_domain"`
+	// MessageURL is the 消息与事件接收URL, with $APPID$ for the account; empty means the event
+	// URL's scheme and host + /wechat/messages/$APPID$ (wxauth's listener).
+	MessageURL string `json:"message_url,omitempty"`
 	// IPWhitelist holds IPs or CIDR prefixes allowed to call the APIs; empty allows everyone.
 	IPWhitelist []string `json:"ip_whitelist"`
 }
