@@ -106,6 +106,9 @@ func TestDoctorThroughTunnel(t *testing.T) {
 	if st, text := rep.check(t, "event URL"); st != "ok" || !strings.Contains(text, "reaches this listener") {
 		t.Errorf("event URL: %s %s", st, text)
 	}
+	if st, text := rep.check(t, "message URL"); st != "ok" || !strings.Contains(text, "echo check") {
+		t.Errorf("message URL: %s %s", st, text)
+	}
 	out := wxOK(t, e.db, "doctor").out
 	if n := strings.Count(out, "\n"); n != len(rep.Checks) || !strings.HasPrefix(out, "ok") {
 		t.Errorf("text report (%d lines for %d checks):\n%s", n, len(rep.Checks), out)
@@ -270,5 +273,8 @@ func TestDoctorForeignListener(t *testing.T) {
 	}
 	if st, text := rep.check(t, "launch page"); st != "fail" || !strings.Contains(text, "not served by wxauth") {
 		t.Errorf("launch page: %s %s", st, text)
+	}
+	if st, text := rep.check(t, "message URL"); st != "fail" || !strings.Contains(text, "echo check") {
+		t.Errorf("message URL: %s %s", st, text)
 	}
 }

@@ -16,8 +16,8 @@ func TestDoctorKey(t *testing.T) {
 		t.Fatalf("after D: screen %v, running %v", m.screen, m.doctor.running)
 	}
 	v := view(m)
-	mustContain(t, v, "Doctor", "event URL", "launch page", "auth domain", "listener", "API access", "ticket", "clock", "database")
-	if len(m.doctor.rep.Checks) != 8 {
+	mustContain(t, v, "Doctor", "event URL", "message URL", "launch page", "auth domain", "listener", "API access", "ticket", "clock", "database")
+	if len(m.doctor.rep.Checks) != 9 {
 		t.Fatalf("%d checks: %+v", len(m.doctor.rep.Checks), m.doctor.rep)
 	}
 	for _, c := range m.doctor.rep.Checks {
@@ -29,7 +29,7 @@ func TestDoctorKey(t *testing.T) {
 		}
 	}
 	drive(t, m, press(m, "r"))
-	if m.screen != screenDoctor || len(m.doctor.rep.Checks) != 8 {
+	if m.screen != screenDoctor || len(m.doctor.rep.Checks) != 9 {
 		t.Fatalf("after r: screen %v, %d checks", m.screen, len(m.doctor.rep.Checks))
 	}
 	press(m, "esc")

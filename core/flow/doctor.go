@@ -97,6 +97,7 @@ func (e *Engine) Doctor(ctx context.Context, componentAppID string, opt DoctorOp
 	listening := e.checkListenAddr(ctx, p, opt)
 	r.Checks = append(r.Checks,
 		e.checkEventURL(ctx, p, public, opt, listening),
+		e.checkMessageURL(ctx, p, public, opt),
 		e.checkLaunchPage(ctx, public, opt),
 		checkAuthDomainMatches(p, public),
 		listening,

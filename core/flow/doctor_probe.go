@@ -181,3 +181,29 @@ func abbreviate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// checkMessageURL: the 消息与事件接收URL, through the user's tunnel or proxy, reaches a wxauth
+// listener holding this platform's Token: WeChat's echo check (a signed GET whose random
+// echostr must come back as it is) passes. The path carries an appid where WeChat puts the
+// authorizer's ($APPID$).
+func (e *Engine) checkMessageURL(ctx context.Context, p Platform, public string, opt DoctorOptions) Check {
+	const name = "message URL"
+	c, err := wxcrypt.New(p.Token, p.EncodingAESKey, p.ComponentAppID)
+	if err != nil {
+		return fail(name, err.Error(), "")
+	}
+	ts, nonce, echo := strconv.FormatInt(e.clock.Now().Unix(), 10), e.randomID(5), "doctor-"+e.randomID(8)
+	q := neturl.Values{"signature": {c.Signature(ts, nonce)}, "timestamp": {ts}, "nonce": {nonce}, "echostr": {echo}}
+	base := public + "/wechat/messages/" + p.ComponentAppID
+	r := e.probe(ctx, opt.Timeout, http.MethodGet, base+"?"+q.Encode(), nil)
+	switch {
+	case r.err != nil || (r.status >= 300 && r.status < 400):
+		return judgeAnswer(name, base, r, opt)
+	case r.status != http.StatusOK || string(r.body) != echo:
+		return fail(name, fmt.Sprintf("%s did not pass WeChat's echo check (HTTP %d %q)", base, r.status, abbreviate(string(r.body), 60)),
+			"route /wechat/messages/ of the public URL to the listener, and register "+p.MessageURL()+" as 消息与事件接收URL")
+	case r.took > opt.SlowAfter:
+		return warn(name, fmt.Sprintf("%s passes the echo check but took %s (WeChat gives up after 5 s)", base, r.took.Round(time.Millisecond)), "find what slows the tunnel or proxy")
+	}
+	return Check{Name: name, Status: CheckOK, Took: r.took, Detail: base + " passes WeChat's echo check in " + r.took.Round(time.Millisecond).String()}
+}
