@@ -25,7 +25,7 @@ func (a *app) openEngine(ctx context.Context, mode flow.OpenMode) (*flow.Engine,
 		return nil, nil, withCode(ExitFailure, err)
 	}
 	logger := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	eng := flow.New(flow.Config{Store: db, Logger: logger})
+	eng := flow.New(flow.Config{Store: db, Logger: logger, NoReleaseResponder: a.noReleaseResponder})
 	return eng, func() { eng.Close(); db.Close(); logFile.Close() }, nil
 }
 

@@ -59,6 +59,8 @@ type app struct {
 	out, err io.Writer
 	raw      io.Writer
 	flags    globals
+
+	noReleaseResponder bool // serve --no-release-responder
 }
 
 // Main runs wxauth with args and returns the process exit code.

@@ -89,6 +89,7 @@ database turns out damaged (the message says how to check and restore it).`,
 	f := cmd.Flags()
 	f.StringVar(&listen, "listen", "", "bind this address for every platform instead of each platform's own")
 	f.DurationVar(&interval, "interval", 15*time.Second, "how often the refresher looks for credentials due for renewal")
+	f.BoolVar(&a.noReleaseResponder, "no-release-responder", false, "do not answer the 全网发布 test's messages to the official test accounts")
 	return cmd
 }
 

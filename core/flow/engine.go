@@ -43,6 +43,9 @@ type Config struct {
 	// ExchangeTimeout bounds one background code exchange (default 2 min); an exchange still
 	// unfinished well past it was left by a stopped process and is resumed by the refresher.
 	ExchangeTimeout time.Duration
+	// NoReleaseResponder turns off the 全网发布 answers to the official test accounts (on by
+	// default: they only ever concern those ten accounts).
+	NoReleaseResponder bool
 }
 
 // Engine runs the flow for every platform in one database.
@@ -59,6 +62,7 @@ type Engine struct {
 	leaseTTL        time.Duration
 	random          io.Reader
 	exchangeTimeout time.Duration
+	noResponder     bool
 
 	mu       sync.Mutex
 	subs     map[int]chan Event
@@ -77,7 +81,7 @@ type Engine struct {
 func New(cfg Config) *Engine {
 	e := &Engine{
 		db: cfg.Store, clock: cfg.Clock, hc: cfg.HTTPClient, log: cfg.Logger, holder: cfg.Holder,
-		browser: cfg.OpenBrowser, policy: cfg.Policy.WithDefaults(), leaseTTL: cfg.LeaseTTL, random: cfg.Random,
+		browser: cfg.OpenBrowser, policy: cfg.Policy.WithDefaults(), leaseTTL: cfg.LeaseTTL, random: cfg.Random, noResponder: cfg.NoReleaseResponder,
 		subs: map[int]chan Event{}, crypters: map[string]*wxcrypt.Crypter{}, warned: map[string]time.Time{}, locks: map[string]*sync.Mutex{}, blocked: map[string]block{}, leading: map[string]bool{}, deadSeen: map[string]time.Time{}, deadGrace: deadHolderGrace,
 		kick: make(chan struct{}, 1),
 	}

@@ -44,6 +44,9 @@ func (e *Engine) HandleMessage(ctx context.Context, componentAppID, authorizerAp
 		what += " " + m.Event
 	}
 	act := release.Decide(authorizerAppID, m)
+	if e.noResponder {
+		act = release.Action{}
+	}
 	if !act.Handled {
 		e.emit(ctx, Event{Kind: EventMessageReceived, ComponentAppID: componentAppID, AuthorizerAppID: authorizerAppID,
 			Message: fmt.Sprintf("%s message for %s acknowledged", what, authorizerAppID)})

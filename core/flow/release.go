@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"wxauth/core/release"
@@ -25,7 +26,12 @@ func (e *Engine) ReleaseChecklist(ctx context.Context, componentAppID string) ([
 	if ok {
 		s.TicketReceivedAt = t.ReceivedAt
 	}
-	return release.Checklist(s), nil
+	// The message URL must also answer from outside: the doctor's echo check through the
+	// public URL (WeChat's release test sends its messages there).
+	reach := e.checkMessageURL(ctx, p, strings.TrimRight(p.PublicURL, "/"), DoctorOptions{Timeout: DoctorTimeout, SlowAfter: DoctorSlowAfter})
+	checks := release.Checklist(s)
+	checks = append(checks, release.Check{Name: "message URL reachable", Level: string(reach.Status), Msg: reach.Detail, Fix: reach.Fix})
+	return checks, nil
 }
 
 // ReleaseTest asks the platform's API base to play the 全网发布 test when it is a simulator;
