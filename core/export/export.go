@@ -198,7 +198,7 @@ func WriteFile(path string, data []byte) error {
 			f.Close()
 			return fmt.Errorf("export file %s is not a regular file", path)
 		}
-		if perm := st.Mode().Perm(); perm != 0o600 {
+		if perm := st.Mode().Perm(); !ownerOnly(perm) {
 			f.Close()
 			return fmt.Errorf("refusing to overwrite %s: its mode is %#o, tokens need 0600 (chmod 600 it, or remove it and export again)", path, perm)
 		}
