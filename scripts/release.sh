@@ -16,6 +16,10 @@ for target in $TARGETS; do
   [ "$goos" = windows ] && out="$out.exe"
   echo "== $target → $out"
   GOOS="$goos" GOARCH="$goarch" go build -buildvcs=auto -trimpath -ldflags "-s -w" -o "$out" .
+  # Go stamps nothing outside a plain git clone (a tarball; a git worktree, with this Go).
+  if ! go version -m "$out" | grep -q 'vcs.revision='; then
+    echo "warning: $out carries no commit: wxauth --version will say (devel); build from a git clone" >&2
+  fi
 done
 (cd dist && sha256sum wxauth-* >SHA256SUMS)
 cat dist/SHA256SUMS
