@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,11 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"wxauth/cli"
 	"wxauth/core/wxsim"
@@ -204,7 +200,7 @@ func startServe(t testing.TB, db string, args ...string) (b *background, stop fu
 			return code
 		default:
 		}
-		if err := syscall.Kill(syscall.Getpid(), syscall.SIGTERM); err != nil {
+		if err := terminateSelf(); err != nil {
 			t.Fatal(err)
 		}
 		code = b.wait(t, 15*time.Second)
@@ -325,42 +321,6 @@ func openStore(t testing.TB, path string) *storage.DB {
 		t.Fatalf("opening database %s: %v", path, err)
 	}
 	return db
-}
-
-// openPTY opens a pseudo-terminal pair, so commands see a real terminal on stdin (hidden
-// prompts, pasting). The test is skipped where there are no ptys.
-func openPTY(t testing.TB) (master, slave *os.File) {
-	t.Helper()
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminals here: %v", err)
-	}
-	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		m.Close()
-		t.Skipf("unlockpt: %v", err)
-	}
-	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		m.Close()
-		t.Skipf("ptsname: %v", err)
-	}
-	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		m.Close()
-		t.Skipf("opening the pty: %v", err)
-	}
-	t.Cleanup(func() { s.Close(); m.Close() })
-	return m, s
-}
-
-// echoOff reports whether the terminal has echo turned off (a hidden prompt is reading).
-func echoOff(t testing.TB, tty *os.File) bool {
-	t.Helper()
-	tio, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tio.Lflag&unix.ECHO == 0
 }
 
 // startWXOn is startWX with stdin being f (a terminal).

@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -149,7 +148,7 @@ func TestSimServesUntilSignal(t *testing.T) {
 	stop := func() int {
 		t.Helper()
 		stopped = true
-		if err := syscall.Kill(syscall.Getpid(), syscall.SIGTERM); err != nil {
+		if err := terminateSelf(); err != nil {
 			t.Fatal(err)
 		}
 		select {

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,18 +48,14 @@ func DefaultPath() (string, error) {
 	return DataDirPath()
 }
 
-// DataDirPath is wxauth.db under the user's data directory ($XDG_DATA_HOME/wxauth or
-// ~/.local/share/wxauth): the database created on first use when no other is named.
+// DataDirPath is wxauth.db under the user's data directory (datadir.go): the database
+// created on first use when no other is named.
 func DataDirPath() (string, error) {
-	dir := os.Getenv("XDG_DATA_HOME")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("no home directory for the default database (use --db or WXAUTH_DB): %w", err)
-		}
-		dir = filepath.Join(home, ".local", "share")
+	p, err := dataDirPath(runtime.GOOS, os.Getenv, os.UserHomeDir, fileExists)
+	if err != nil {
+		return "", err
 	}
-	return filepath.Join(dir, "wxauth", "wxauth.db"), nil
+	return filepath.Clean(p), nil
 }
 
 // Open opens (creating if needed) the database at path: the directory 0700, the file 0600,

@@ -175,7 +175,8 @@ func WriteFile(path string, data []byte) error {
 		if !errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("export file: %w", err)
 		}
-		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		// ModeIrregular: Windows reports its other reparse points (junctions…) so.
+		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&(fs.ModeSymlink|fs.ModeIrregular) != 0 {
 			return fmt.Errorf("export file %s is a symbolic link; refusing to write tokens through it", path)
 		}
 		f, err = os.OpenFile(path, os.O_WRONLY|noFollow, 0)
@@ -198,7 +199,7 @@ func WriteFile(path string, data []byte) error {
 			f.Close()
 			return fmt.Errorf("export file %s is not a regular file", path)
 		}
-		if perm := st.Mode().Perm(); perm != 0o600 {
+		if perm := st.Mode().Perm(); !ownerOnly(perm) {
 			f.Close()
 			return fmt.Errorf("refusing to overwrite %s: its mode is %#o, tokens need 0600 (chmod 600 it, or remove it and export again)", path, perm)
 		}

@@ -15,3 +15,6 @@ func ownedByOther(fi os.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return ok && int(st.Uid) != os.Geteuid()
 }
+
+// ownerOnly reports whether a file of mode perm is readable by its owner alone.
+func ownerOnly(perm os.FileMode) bool { return perm == 0o600 }

@@ -21,10 +21,16 @@ func (e *BrowserError) Error() string {
 
 func (e *BrowserError) Unwrap() error { return e.Err }
 
-// BrowserUnavailable says why no graphical browser can open here, "" when one can. Without a
-// display, xdg-open falls back to console browsers that would take over the terminal.
+// BrowserUnavailable says why no graphical browser can open here, "" when one can.
 func BrowserUnavailable(getenv func(string) string) string {
-	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
+	return browserUnavailableOn(runtime.GOOS, getenv)
+}
+
+// browserUnavailableOn is BrowserUnavailable for goos. macOS and Windows always have a desktop
+// to open a browser on; elsewhere, without a display, xdg-open falls back to console browsers
+// that would take over the terminal.
+func browserUnavailableOn(goos string, getenv func(string) string) string {
+	if goos == "darwin" || goos == "windows" {
 		return ""
 	}
 	if getenv("BROWSER") != "" || getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != "" {
@@ -42,9 +48,16 @@ func displayMissing(url string) error {
 }
 
 // browserFailure turns the opener's error into words: no program, or a program that failed.
-func browserFailure(err error) string {
-	if errors.Is(err, exec.ErrNotFound) {
-		return "no browser program found: install xdg-utils or set $BROWSER"
+func browserFailure(err error) string { return browserFailureOn(runtime.GOOS, err) }
+
+// browserFailureOn is browserFailure for goos: only Linux desktops may lack the opener
+// (xdg-open); macOS has open(1) and Windows its shell.
+func browserFailureOn(goos string, err error) string {
+	switch {
+	case !errors.Is(err, exec.ErrNotFound):
+		return "the browser program failed"
+	case goos == "darwin" || goos == "windows":
+		return "the system's browser opener is missing"
 	}
-	return "the browser program failed"
+	return "no browser program found: install xdg-utils or set $BROWSER"
 }

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"syscall"
 	"time"
 
 	"wxauth/core/callback"
@@ -97,7 +96,7 @@ func (e *Engine) Listen(ctx context.Context, addr string) (net.Addr, <-chan erro
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, nil, &ListenError{Addr: addr, Busy: errors.Is(err, syscall.EADDRINUSE), Err: err}
+		return nil, nil, &ListenError{Addr: addr, Busy: addrInUse(err), Err: err}
 	}
 	srv := callback.NewHTTPServer(e.Listener())
 	served := make(chan error, 1)
