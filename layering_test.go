@@ -24,6 +24,7 @@ func TestLayering(t *testing.T) {
 		{"core/wxapi", []string{"wxauth/core/flow", "wxauth/storage"}},
 		{"storage", []string{"wxauth/core/", "wxauth/cli", "wxauth/tui"}},
 		{"core/callback", []string{"wxauth/core/flow", "wxauth/storage"}},
+		{"core/release", []string{"wxauth/core/flow", "wxauth/storage", "wxauth/core/callback"}},
 	}
 	for _, r := range rules {
 		for path, imports := range nonTestImports(t, r.dir) {
