@@ -106,6 +106,11 @@ func (m *Model) updateAuthMsg(msg tea.Msg) tea.Cmd {
 			m.setStatus(levelErr, "the sandbox merchant could not approve: "+msg.err.Error())
 			return nil
 		}
+		if a.started == nil {
+			// The run already ended (the push or redirect outran this answer): its outcome
+			// is on the status line and stays there.
+			return m.requestReload()
+		}
 		m.setStatus(levelInfo, "the sandbox merchant approved; exchanging the code…")
 		return m.requestReload()
 	case runDoneMsg:

@@ -139,6 +139,10 @@ func TestSessionDoneSelectsTheNewAuthorizer(t *testing.T) {
 		t.Fatalf("selected %s", a.AppID)
 	}
 	mustContain(t, view(m), "✓ 拾光咖啡点单 (wx8d5e2f7a1c3b9046) authorized; its access token is valid 1h35m")
+	// The sandbox merchant's approval answering after the push or redirect finished the run
+	// leaves the outcome on the status line.
+	send(m, approveMsg{})
+	mustContain(t, view(m), "✓ 拾光咖啡点单 (wx8d5e2f7a1c3b9046) authorized; its access token is valid 1h35m")
 
 	// A failed session says why.
 	press(m, "a")
