@@ -156,10 +156,7 @@ func (e *Engine) adoptOne(ctx context.Context, p Platform, it wxapi.AuthorizerLi
 		if rep.TokensLeftTo == "" {
 			rep.TokensLeftTo, _, _ = e.db.LeaseHolder(ctx, leaseName(p.ComponentAppID))
 		}
-		var compToken ComponentToken
-		if compToken, err = e.ComponentToken(ctx, p.ComponentAppID); err == nil {
-			ad, _, err = e.storeAdoption(ctx, p, compToken.Token, it)
-		}
+		ad, _, err = e.storeAdoption(ctx, p, false, it)
 	}
 	if ad.AppID == "" {
 		ad.AppID = it.AuthorizerAppID
@@ -188,11 +185,7 @@ func accountLevel(err error) bool {
 // then obtains an access token when the account has none that lasts. Call it holding the lease.
 // The error is the first failure; ad says how far it got.
 func (e *Engine) adopt(ctx context.Context, p Platform, it wxapi.AuthorizerListItem) (Adoption, error) {
-	compToken, err := e.validComponentToken(ctx, p)
-	if err != nil {
-		return Adoption{AppID: it.AuthorizerAppID}, err
-	}
-	ad, a, err := e.storeAdoption(ctx, p, compToken.Token, it)
+	ad, a, err := e.storeAdoption(ctx, p, true, it)
 	if err != nil || !e.wantsToken(ad.Outcome, a) {
 		return ad, err
 	}
@@ -225,7 +218,7 @@ func (e *Engine) wantsToken(o AdoptOutcome, a Authorizer) bool {
 // sets and info (api_get_authorizer_info); a stored one with another refresh token gets
 // WeChat's (the old one stays in the history). The refresh token comes from the list, else from
 // api_get_authorizer_info, else from the history kept here. It returns the record as stored.
-func (e *Engine) storeAdoption(ctx context.Context, p Platform, compToken string, it wxapi.AuthorizerListItem) (Adoption, Authorizer, error) {
+func (e *Engine) storeAdoption(ctx context.Context, p Platform, held bool, it wxapi.AuthorizerListItem) (Adoption, Authorizer, error) {
 	appid := it.AuthorizerAppID
 	ad := Adoption{AppID: appid}
 	cur, err := e.loadAuthorizer(ctx, p.ComponentAppID, appid)
@@ -241,7 +234,7 @@ func (e *Engine) storeAdoption(ctx context.Context, p Platform, compToken string
 	}
 	var info *wxapi.AuthorizerInfoResponse
 	if !stored || rt == "" {
-		got, err := e.authorizerInfo(ctx, p, compToken, appid)
+		got, err := e.authorizerInfo(ctx, p, appid, held)
 		if err != nil {
 			return ad, cur, err
 		}
@@ -283,13 +276,9 @@ func (e *Engine) storeAdoption(ctx context.Context, p Platform, compToken string
 	return ad, a, err
 }
 
-// authorizerInfo calls api_get_authorizer_info.
-func (e *Engine) authorizerInfo(ctx context.Context, p Platform, compToken, appid string) (wxapi.AuthorizerInfoResponse, error) {
-	var info wxapi.AuthorizerInfoResponse
-	err := e.call(ctx, p, "api_get_authorizer_info", func(ctx context.Context, c *wxapi.Client) (err error) {
-		info, err = c.GetAuthorizerInfo(ctx, compToken, p.ComponentAppID, appid)
-		return err
-	})
+// authorizerInfo calls api_get_authorizer_info for an import, reporting a failure.
+func (e *Engine) authorizerInfo(ctx context.Context, p Platform, appid string, held bool) (wxapi.AuthorizerInfoResponse, error) {
+	info, err := e.getAuthorizerInfo(ctx, p, appid, held)
 	if err != nil {
 		e.noteFailure(p.ComponentAppID, err)
 		e.emit(ctx, errorEvent(EventError, p.ComponentAppID, appid, "api_get_authorizer_info", err))
@@ -298,10 +287,7 @@ func (e *Engine) authorizerInfo(ctx context.Context, p Platform, compToken, appi
 }
 
 func (e *Engine) emitAdopted(ctx context.Context, p Platform, a Authorizer, o AdoptOutcome) {
-	name := a.AppID
-	if a.NickName != "" {
-		name = a.NickName + " (" + a.AppID + ")"
-	}
+	name := a.DisplayName()
 	msg := name + " imported: authorized to this platform before, its refresh token taken from WeChat"
 	if o == AdoptUpdated {
 		msg = "refresh token of " + name + " replaced by WeChat's current one (api_get_authorizer_list); the old one stays in the history"

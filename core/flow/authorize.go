@@ -235,10 +235,7 @@ func (e *Engine) exchange(ctx context.Context, s Session, held bool) (Authorizer
 	if err != nil {
 		return a, err
 	}
-	name := appid
-	if a.NickName != "" {
-		name = a.NickName + " (" + appid + ")"
-	}
+	name := a.DisplayName()
 	if prev.AppID == "" {
 		e.emit(ctx, Event{Kind: EventAuthorized, ComponentAppID: p.ComponentAppID, AuthorizerAppID: appid,
 			Message: fmt.Sprintf("%s authorized with %d permission sets", name, len(grant.FuncInfo))})
@@ -256,16 +253,23 @@ func (e *Engine) exchange(ctx context.Context, s Session, held bool) (Authorizer
 // fetchInfo stores api_get_authorizer_info; a failure is reported but does not undo the grant.
 // held says whether the caller holds the platform's lease.
 func (e *Engine) fetchInfo(ctx context.Context, p Platform, appid string, held bool) {
-	var info wxapi.AuthorizerInfoResponse
-	err := e.componentCall(ctx, p, "api_get_authorizer_info", held, func(ctx context.Context, c *wxapi.Client, token string) (err error) {
-		info, err = c.GetAuthorizerInfo(ctx, token, p.ComponentAppID, appid)
-		return err
-	})
+	info, err := e.getAuthorizerInfo(ctx, p, appid, held)
 	if err != nil {
 		e.emit(ctx, errorEvent(EventError, p.ComponentAppID, appid, "api_get_authorizer_info", err))
 		return
 	}
 	e.storeInfo(ctx, p, appid, info)
+}
+
+// getAuthorizerInfo calls api_get_authorizer_info with the component token (replaced once if
+// WeChat rejects it). held says whether the caller holds the platform's lease.
+func (e *Engine) getAuthorizerInfo(ctx context.Context, p Platform, appid string, held bool) (wxapi.AuthorizerInfoResponse, error) {
+	var info wxapi.AuthorizerInfoResponse
+	err := e.componentCall(ctx, p, "api_get_authorizer_info", held, func(ctx context.Context, c *wxapi.Client, token string) (err error) {
+		info, err = c.GetAuthorizerInfo(ctx, token, p.ComponentAppID, appid)
+		return err
+	})
+	return info, err
 }
 
 // storeInfo stores what api_get_authorizer_info said about a stored account.

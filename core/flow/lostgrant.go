@@ -34,10 +34,7 @@ func (e *Engine) recoverLostGrant(ctx context.Context, s Session) {
 		return // nothing was lost: the code was simply bad
 	}
 	for _, it := range changed {
-		name := it.AppID
-		if it.NickName != "" {
-			name = it.NickName + " (" + it.AppID + ")"
-		}
+		name := Authorizer{AppID: it.AppID, NickName: it.NickName}.DisplayName()
 		e.emit(ctx, Event{Kind: EventAuthorized, ComponentAppID: s.ComponentAppID, AuthorizerAppID: it.AppID,
 			Message: fmt.Sprintf("%s recovered from api_get_authorizer_list: its authorization-code exchange was interrupted after WeChat had used the code", name)})
 	}

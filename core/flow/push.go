@@ -160,10 +160,8 @@ func (e *Engine) stillAuthorized(ctx context.Context, a Authorizer) error {
 	if err != nil {
 		return err
 	}
-	return e.componentCall(ctx, p, "api_get_authorizer_info", false, func(ctx context.Context, c *wxapi.Client, token string) error {
-		_, err := c.GetAuthorizerInfo(ctx, token, p.ComponentAppID, a.AppID)
-		return err
-	})
+	_, err = e.getAuthorizerInfo(ctx, p, a.AppID, false)
+	return err
 }
 
 // background runs fn after the push is answered: detached from the request (which ends with

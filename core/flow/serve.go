@@ -40,10 +40,7 @@ func (e *Engine) Listener() http.Handler {
 			if err != nil {
 				return "", err
 			}
-			if a.NickName != "" {
-				return a.NickName + " (" + a.AppID + ")", nil
-			}
-			return a.AppID, nil
+			return a.DisplayName(), nil
 		},
 		Logger: e.log,
 	})
