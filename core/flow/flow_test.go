@@ -417,6 +417,20 @@ func TestQuotaExhaustedStopsCalling(t *testing.T) {
 	world := wxsim.DefaultWorld()
 	world.Settings.DailyQuota = map[string]int{"api_authorizer_token": 2}
 	sb, ctx := startWith(t, sandbox.Options{SimClock: true, World: &world})
+	// Quotas reset at midnight China time: run the test early in a quota day, whatever the
+	// time of day on this machine, so that the two hours below stay inside one day.
+	cst := sb.Sim.Now().In(time.FixedZone("CST", 8*3600))
+	early := time.Date(cst.Year(), cst.Month(), cst.Day(), 3, 0, 0, 0, cst.Location())
+	if !early.After(cst) {
+		early = early.AddDate(0, 0, 1)
+	}
+	sb.Sim.Advance(early.Sub(cst))
+	if err := sb.PushTicket(ctx); err != nil { // the first may be past its 12 h by now
+		t.Fatal(err)
+	}
+	if err := sb.WaitTicket(ctx, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	for _, a := range world.Accounts {
 		authorize(t, sb, ctx, a.AppID, flow.AuthOptions{})
 	}
