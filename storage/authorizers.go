@@ -321,3 +321,23 @@ func (db *DB) RefreshTokens(ctx context.Context, componentAppID string) ([]Refre
 	}
 	return out, rows.Err()
 }
+
+// AuthorizersUpdatedSince lists a platform's authorizers whose row changed at or after since:
+// what a follower of the store reads on each poll instead of every row.
+func (db *DB) AuthorizersUpdatedSince(ctx context.Context, componentAppID string, since time.Time) ([]Authorizer, error) {
+	rows, err := db.query(ctx, `SELECT `+authorizerCols+` FROM authorizers
+		WHERE component_appid=? AND updated_at>=?`, componentAppID, since.UnixMilli())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Authorizer
+	for rows.Next() {
+		a, err := scanAuthorizer(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

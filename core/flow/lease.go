@@ -6,9 +6,12 @@ package flow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
+
+	"wxauth/storage"
 )
 
 func leaseName(componentAppID string) string { return "refresh/" + componentAppID }
@@ -161,4 +164,17 @@ func (e *Engine) releaseLeases() {
 	e.mu.Lock()
 	clear(e.leading)
 	e.mu.Unlock()
+}
+
+// HoldsLease reports whether this process holds the platform's refresh lease now: consumers
+// that must have one writer per platform (the Redis publishers) act only while it does.
+func (e *Engine) HoldsLease(ctx context.Context, componentAppID string) (bool, error) {
+	holder, until, err := e.db.LeaseHolder(ctx, leaseName(componentAppID))
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return holder == e.holder && until.After(e.clock.Now()), nil
 }

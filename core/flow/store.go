@@ -52,6 +52,7 @@ type TokenStore interface {
 type AuthorizerStore interface {
 	Authorizer(ctx context.Context, componentAppID, appid string) (storage.Authorizer, error)
 	Authorizers(ctx context.Context, componentAppID string) ([]storage.Authorizer, error)
+	AuthorizersUpdatedSince(ctx context.Context, componentAppID string, since time.Time) ([]storage.Authorizer, error)
 	SaveGrant(ctx context.Context, g storage.Grant) (prev storage.Authorizer, err error)
 	SwapAuthorizerToken(ctx context.Context, componentAppID, appid string, prev int64,
 		accessToken string, obtainedAt, expiresAt time.Time, refreshToken string) (storage.Authorizer, error)
