@@ -131,7 +131,7 @@ func sealedKeyID(v string) string {
 }
 
 // seal seals v for table.column. The empty value stays empty: "no token" is not a secret, and
-// the queries that keep a stored token when a new one is empty compare with ”.
+// the queries that keep a stored token when a new one is empty compare with the empty string.
 func (s *sealer) seal(table, column, v string) string {
 	if s == nil || v == "" {
 		return v
