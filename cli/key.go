@@ -126,9 +126,12 @@ func (a *app) keyRotate(ctx context.Context, newKeyFile string) error {
 		fmt.Fprintln(a.raw, next.Encode())
 		fmt.Fprintf(a.err, "wxauth: the line above is the new key %s, shown once: store it (an owner-only file or your secret store) before anything else\n", next.ID())
 	}
-	n, err := flow.RotateKey(ctx, db, next)
+	n, compactErr, err := flow.RotateKey(ctx, db, next)
 	if err != nil {
 		return withCode(ExitFailure, fmt.Errorf("rotating the key (the database is unchanged): %w", err))
+	}
+	if compactErr != nil {
+		fmt.Fprintf(a.err, "wxauth: warning: the values under the old key may remain in the file's free space: %v\n  what to do: when no wxauth runs, sqlite3 %s VACUUM\n", compactErr, db.Path())
 	}
 	from := "plaintext"
 	if before.Sealed {

@@ -274,9 +274,11 @@ func TestPlaintextSealedWhenOpenedWithKey(t *testing.T) {
 	db.Close()
 	key := mustKey(t)
 	db = openPath(t, path, storage.WithKey(key))
-	defer db.Close()
 	check(t, db)
 	assertNoSecrets(t, "after sealing", []byte(dumpAll(t, path)))
+	// The plaintext the sealing replaced is not left in the file's free pages either.
+	db.Close()
+	assertNoSecrets(t, "the file after sealing", fileBytes(t, path))
 }
 
 // TestKeyMissingOrWrong: a sealed database opened without its key, or with another, is an

@@ -88,13 +88,37 @@ func (db *DB) sealPlaintext(ctx context.Context) error {
 	if _, _, _, ok, err := db.sealedKey(ctx, db.sql); err != nil || ok {
 		return err
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
 		if _, _, _, ok, err := db.sealedKey(ctx, tx); err != nil || ok {
 			return err // another process sealed it meanwhile (checkKey at its next open)
 		}
 		_, err := reseal(ctx, tx, nil, s)
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	// Best effort: the seal is committed; a busy database keeps the old bytes in its free
+	// pages until a later `wxauth key rotate` or VACUUM (README, "Secrets at rest").
+	_ = db.Compact(ctx)
+	return nil
+}
+
+// Compact rewrites the database file without its free pages (VACUUM) and empties the WAL, so
+// that the values sealing or rotation replaced (plaintext, or under a retired key) are no
+// longer in the file's bytes. It needs the write lock for as long as the copy takes.
+func (db *DB) Compact(ctx context.Context) error {
+	if _, err := db.sql.ExecContext(ctx, `VACUUM`); err != nil {
+		return fileError(db.path, fmt.Errorf("compacting the database (VACUUM): %w", err))
+	}
+	var busy, logFrames, done int
+	if err := db.sql.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done); err != nil {
+		return fileError(db.path, fmt.Errorf("checkpointing the database: %w", err))
+	}
+	if busy != 0 {
+		return fmt.Errorf("database %s: another process is reading it, so its journal (-wal) still holds replaced values until the next checkpoint", db.path)
+	}
+	return nil
 }
 
 // reseal writes s's key row and moves every secret from under from (nil: plaintext) to

@@ -66,17 +66,22 @@ func KeyProblem(err error) bool {
 // keyed is a database whose secrets can be sealed.
 type keyed interface {
 	RotateKey(ctx context.Context, next Key) (int, error)
+	Compact(ctx context.Context) error
 	SealStatus(ctx context.Context) (storage.SealStatus, error)
 }
 
 // RotateKey re-seals every secret of db under next, in one transaction; it returns how many
-// values were re-sealed. On failure the database stays under its key.
-func RotateKey(ctx context.Context, db Database, next Key) (int, error) {
+// values were re-sealed. On failure the database stays under its key. compactErr says why the
+// replaced values could not be wiped from the file afterwards (nil: they were).
+func RotateKey(ctx context.Context, db Database, next Key) (n int, compactErr, err error) {
 	k, ok := db.(keyed)
 	if !ok {
-		return 0, fmt.Errorf("this store cannot seal its secrets")
+		return 0, nil, fmt.Errorf("this store cannot seal its secrets")
 	}
-	return k.RotateKey(ctx, next)
+	if n, err = k.RotateKey(ctx, next); err != nil {
+		return 0, nil, err
+	}
+	return n, k.Compact(ctx), nil
 }
 
 // KeyStatus says whether db is sealed, under which key id, and how many values are.
