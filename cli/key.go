@@ -37,6 +37,9 @@ tokens, refresh tokens, authorization codes) are sealed with AES-256-GCM under a
 $WXAUTH_KEY (the key's base64) or --key-file PATH (an owner-only file). A plaintext database is
 sealed by the first command given a key. Without its key a sealed database does not open; a lost
 key means every merchant must authorize again.`,
+		Example: `  wxauth key generate --out ~/.config/wxauth/key
+  wxauth --key-file ~/.config/wxauth/key serve
+  wxauth key status`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(a.keyGenerateCmd(), a.keyRotateCmd(), a.keyStatusCmd())
@@ -148,7 +151,12 @@ func (a *app) keyStatusCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
 		Short: "Whether the database is sealed, under which key id, and how many secrets are (no secret is shown)",
-		Args:  cobra.NoArgs,
+		Long: `status needs no key: it counts the sealed values without opening them. Given the key
+($WXAUTH_KEY or --key-file) it also checks that the key is the database's (and seals a plaintext
+database).`,
+		Example: `  wxauth key status
+  wxauth --key-file ~/.config/wxauth/key key status --json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.keyStatus(cmd.Context())
 		},
