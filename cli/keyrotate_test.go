@@ -91,7 +91,7 @@ func keyedStore(t testing.TB, db string, key storage.Key) *storage.DB {
 // a loop, one with the old key and one with the new. The rotation commits in one go: every
 // read gets a plaintext token or the wrong-key refusal, never a sealed value or another error;
 // afterwards no value is left under the old key or in plaintext, the stale serve writes nothing
-// the others cannot read, and a serve restarted with the new key keeps every account healthy
+// the others cannot read and exits 1 naming both key ids, and a serve restarted with the new key keeps every account healthy
 // with WeChat's refresh token. No key is in any process's argv, and no secret in any output or
 // the log.
 func TestRotateKeyUnderLoad(t *testing.T) {
@@ -154,10 +154,11 @@ func TestRotateKeyUnderLoad(t *testing.T) {
 		t.Errorf("the old key read before the rotation (%d) and the new one after (%d): one of them never did", oldReader.ok, newReader.ok)
 	}
 
-	// The stale serve can no longer read or write a secret; it is stopped and replaced.
-	time.Sleep(3 * time.Second) // it tries to refresh (12 s tokens) and is refused
-	if stale.running() {
-		stale.signal(t, syscall.SIGTERM, 15*time.Second)
+	// The stale serve can no longer read or write a secret: it stops, saying why.
+	waitFor(t, 30*time.Second, "the serve under the old key to stop", func() bool { return !stale.running() })
+	wantWhy := "sealed under key " + newKey.ID() + ", not under the key given (" + oldKey.ID() + ")"
+	if code := stale.state.ExitCode(); code != 1 || !strings.Contains(stale.err.String(), wantWhy) {
+		t.Errorf("serve (old key) exit %d, want 1 naming the keys:\n%s", code, stale.err.String())
 	}
 	assertKeyStatusClean(t, bin, db, newKey)
 	fresh := startProc(t, "serve (new key)", bin, []string{"WXAUTH_KEY=" + newKey.Encode()}, "--db", db, "serve", "--interval", "500ms")
@@ -212,8 +213,7 @@ func TestRotateKeyUnderLoad(t *testing.T) {
 		views["wxauth.log"] = log
 	}
 	assertSecretsHidden(t, secrets, views)
-	// The stale serve said why it stopped working, with the remedy.
-	if !strings.Contains(string(views["wxauth.log"]), "sealed under key "+newKey.ID()+", not under the key given ("+oldKey.ID()+")") {
+	if !strings.Contains(string(views["wxauth.log"]), wantWhy) {
 		t.Errorf("the stale serve's log does not name the rotated key:\n%s", views["wxauth.log"])
 	}
 }

@@ -57,11 +57,16 @@ func InsecurePlaintext() OpenOption { return storage.WithInsecurePlaintext() }
 // ForInspection opens a sealed database without its key, for KeyStatus only.
 func ForInspection() OpenOption { return storage.ForInspection() }
 
-// KeyProblem reports whether err is a missing or wrong key.
+// KeyProblem reports whether err says this process has no key, or not the database's key:
+// the database was sealed or its key rotated while the process ran. Nothing it does with the
+// database can work until it is restarted with the key, so the refresher stops on it.
 func KeyProblem(err error) bool {
-	return errors.Is(err, storage.ErrKeyRequired) || errors.Is(err, storage.ErrWrongKey) ||
-		errors.Is(err, storage.ErrBadKey) || errors.Is(err, storage.ErrPlaintextShared)
+	return errors.Is(err, storage.ErrKeyRequired) || errors.Is(err, storage.ErrWrongKey)
 }
+
+// DatabaseUnusable reports whether err means the database cannot be used any more by this
+// process: damaged (DatabaseDamaged), or sealed under a key it does not have (KeyProblem).
+func DatabaseUnusable(err error) bool { return DatabaseDamaged(err) || KeyProblem(err) }
 
 // keyed is a database whose secrets can be sealed.
 type keyed interface {
