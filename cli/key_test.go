@@ -285,3 +285,39 @@ func TestPlaintextDatabaseSealedByAKey(t *testing.T) {
 	}
 	assertSecretsHidden(t, append(storedSecrets(t, e.db, key), sandboxSecret, sandboxAESKey), dumpDatabase(t, e.db))
 }
+
+// TestKeyRotateGeneratesAKey: without a new key, rotate prints a generated one (before it
+// changes anything) that opens the database afterwards; --json wants the new key given.
+func TestKeyRotateGeneratesAKey(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "wxauth.db")
+	kf, key := keyFile(t, dir, "k")
+	wxOK(t, db, "--key-file", kf, "demo", "--headless")
+	if r := wx(t, db, "", "--key-file", kf, "key", "rotate", "--json"); r.code != 2 || !strings.Contains(r.err, "WXAUTH_NEW_KEY") {
+		t.Errorf("rotate --json without a new key: exit %d %s", r.code, r.err)
+	}
+	r := wxOK(t, db, "--key-file", kf, "key", "rotate")
+	line, _, _ := strings.Cut(r.out, "\n")
+	next, err := storage.ParseKey(line)
+	if err != nil || !strings.Contains(r.err, "shown once") || !strings.Contains(r.out, "under key "+next.ID()) {
+		t.Fatalf("rotate with a generated key: %v\nstdout: %s\nstderr: %s", err, r.out, r.err)
+	}
+	if next.ID() == key.ID() {
+		t.Fatal("the generated key is the old one")
+	}
+	if len(storedSecrets(t, db, next)) == 0 {
+		t.Fatal("nothing readable under the generated key")
+	}
+}
+
+// TestBadKeyEnvironment: a WXAUTH_KEY that is not a key is refused, naming the variable, and
+// not echoed.
+func TestBadKeyEnvironment(t *testing.T) {
+	t.Setenv("WXAUTH_KEY", "my-secret-passphrase")
+	r := wx(t, tempDB(t), "", "status")
+	if r.code != 1 || !strings.Contains(r.err, "$WXAUTH_KEY") || !strings.Contains(r.err, "wxauth key generate") ||
+		strings.Contains(r.err, "my-secret-passphrase") {
+		t.Fatalf("a bad WXAUTH_KEY: exit %d %s", r.code, r.err)
+	}
+}

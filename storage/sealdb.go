@@ -124,8 +124,11 @@ func (db *DB) Compact(ctx context.Context) error {
 // reseal writes s's key row and moves every secret from under from (nil: plaintext) to
 // under s, in tx. It returns how many values it sealed.
 func reseal(ctx context.Context, tx *sql.Tx, from, to *sealer) (int, error) {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO seal_key (id, key_id, check_value, sealed_at) VALUES (1,?,?,?)
-		ON CONFLICT (id) DO UPDATE SET key_id=excluded.key_id, check_value=excluded.check_value, sealed_at=excluded.sealed_at`,
+	// Delete and insert rather than an upsert: the same SQL on every dialect.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM seal_key`); err != nil {
+		return 0, fmt.Errorf("recording the key id: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO seal_key (id, key_id, check_value, sealed_at) VALUES (1,?,?,?)`,
 		to.id, to.seal("seal_key", "check_value", keyCheckText), unixMilli(time.Now())); err != nil {
 		return 0, fmt.Errorf("recording the key id: %w", err)
 	}
