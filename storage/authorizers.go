@@ -157,11 +157,15 @@ func recordRefreshToken(ctx context.Context, tx *sql.Tx, s *sealer, componentApp
 	if token == "" {
 		return nil
 	}
-	seen, err := refreshTokenSeen(ctx, tx, s, componentAppID, appid, token)
-	if err != nil || seen {
-		return err
+	// Plaintext tokens are deduplicated by the primary key (ON CONFLICT DO NOTHING); sealed
+	// ones never collide (random nonces), so they are compared opened.
+	if s != nil {
+		seen, err := refreshTokenSeen(ctx, tx, s, componentAppID, appid, token)
+		if err != nil || seen {
+			return err
+		}
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO refresh_tokens (component_appid, authorizer_appid, refresh_token, source, first_seen_at)
+	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (component_appid, authorizer_appid, refresh_token, source, first_seen_at)
 		VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING`, componentAppID, appid, s.seal("refresh_tokens", "refresh_token", token), source, unixMilli(at))
 	return err
 }
