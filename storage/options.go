@@ -23,7 +23,7 @@ func WithKey(key Key) Option { return func(o *options) { o.key = key } }
 func WithInsecurePlaintext() Option { return func(o *options) { o.insecurePlaintext = true } }
 
 // ForInspection opens a sealed database without its key, to count what is sealed (`wxauth key
-// status`): nothing is migrated or sealed, and a sealed value read is an ErrKeyRequired.
+// status`): a sealed database is not migrated, and a sealed value read is an ErrKeyRequired.
 func ForInspection() Option { return func(o *options) { o.inspect = true } }
 
 func buildOptions(opts []Option) options {

@@ -54,27 +54,28 @@ func (db *DB) sealedKey(ctx context.Context, q interface {
 	return keyID, check, fromUnixMilli(ms), err == nil, err
 }
 
-// checkKey runs at open, before any migration: a sealed database opens only with its key, and
-// a missing or wrong key leaves it untouched.
-func (db *DB) checkKey(ctx context.Context, o options) error {
+// checkKey runs at open, before any migration: a sealed database opens only with its key (or
+// for inspection), and a missing or wrong key leaves it untouched. It reports whether the
+// database is sealed.
+func (db *DB) checkKey(ctx context.Context, o options) (sealed bool, err error) {
 	keyID, check, _, ok, err := db.sealedKey(ctx, db.sql)
 	if err != nil {
-		return fmt.Errorf("reading the database's key id: %w", err)
+		return false, fmt.Errorf("reading the database's key id: %w", err)
 	}
 	if !ok || o.inspect {
-		return nil
+		return ok, nil
 	}
 	s := db.sealer()
 	if s == nil {
-		return &KeyError{Kind: ErrKeyRequired, DatabaseKeyID: keyID}
+		return true, &KeyError{Kind: ErrKeyRequired, DatabaseKeyID: keyID}
 	}
 	if keyID != s.id {
-		return &KeyError{Kind: ErrWrongKey, DatabaseKeyID: keyID, GivenKeyID: s.id}
+		return true, &KeyError{Kind: ErrWrongKey, DatabaseKeyID: keyID, GivenKeyID: s.id}
 	}
 	if v, err := s.open("seal_key", "check_value", check); err != nil || v != keyCheckText {
-		return &KeyError{Kind: ErrWrongKey, DatabaseKeyID: keyID, GivenKeyID: s.id + ", whose check value does not open"}
+		return true, &KeyError{Kind: ErrWrongKey, DatabaseKeyID: keyID, GivenKeyID: s.id + ", whose check value does not open"}
 	}
-	return nil
+	return true, nil
 }
 
 // sealPlaintext seals a plaintext database opened with a key: the key's row, then every

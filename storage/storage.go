@@ -113,11 +113,12 @@ func (db *DB) prepare(ctx context.Context, f *os.File, o options) error {
 		return fmt.Errorf("database: %w", err)
 	}
 	// A missing or wrong key is told before anything is migrated or written.
-	if err := db.checkKey(ctx, o); err != nil {
+	sealed, err := db.checkKey(ctx, o)
+	if err != nil {
 		return err
 	}
-	if o.inspect {
-		return nil
+	if o.inspect && sealed {
+		return nil // inspected without its key: not migrated
 	}
 	if err := db.migrate(ctx); err != nil {
 		return err
