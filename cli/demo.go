@@ -39,7 +39,11 @@ callback, exchange, authorizer info, one authorizer-token refresh, the token pro
 				return withCode(ExitFailure, err)
 			}
 			defer closeLog()
-			opts := sandbox.Options{DBPath: a.flags.db, Logger: logger, Refresher: !headless}
+			storeOpts, err := a.storeOptions()
+			if err != nil {
+				return err
+			}
+			opts := sandbox.Options{DBPath: a.flags.db, Logger: logger, Refresher: !headless, StoreOptions: storeOpts}
 			if !headless {
 				// Authorizer tokens live 5 minutes in the console demo instead of 2 hours, so a
 				// newcomer sees one renewed on its own (about a minute before it expires).

@@ -15,7 +15,11 @@ import (
 // draws on. mode says whether the command may create the database (flow.CreateIfMissing) or
 // works on one that should be there (flow.MustExist). The returned function closes both.
 func (a *app) openEngine(ctx context.Context, mode flow.OpenMode) (*flow.Engine, func(), error) {
-	db, err := flow.OpenDatabase(ctx, a.flags.db, mode)
+	opts, err := a.storeOptions()
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := flow.OpenDatabase(ctx, a.flags.db, mode, opts...)
 	if err != nil {
 		return nil, nil, withCode(ExitFailure, err) // names the database, the cause and the fix
 	}

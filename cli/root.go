@@ -49,6 +49,9 @@ type globals struct {
 	platform string
 	json     bool
 	version  bool
+	keyFile  string // --key-file: the sealing key (keys.go)
+	// --insecure-plaintext: a shared store may run without a key.
+	insecurePlaintext bool
 }
 
 // app is what commands receive: the streams and the global flags. out and err escape control
@@ -101,6 +104,8 @@ authorization in a browser, api_query_auth and periodic authorizer token refresh
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.flags.db, "db", "", "database path (default: $WXAUTH_DB, else under the user data directory)")
 	pf.StringVar(&a.flags.platform, "platform", "", "component appid to act on (needed only when several are configured)")
+	pf.StringVar(&a.flags.keyFile, "key-file", "", "file holding the key the database's secrets are sealed under (owner-only; default: $WXAUTH_KEY)")
+	pf.BoolVar(&a.flags.insecurePlaintext, "insecure-plaintext", false, "let a shared (server) database run without a key, its secrets stored readable")
 	pf.BoolVar(&a.flags.json, "json", false, "print machine-readable JSON (errors too: one JSON object on stderr)")
 	root.Flags().BoolVar(&a.flags.version, "version", false, "print the version and build information")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
@@ -114,6 +119,6 @@ authorization in a browser, api_query_auth and periodic authorizer token refresh
 	root.AddCommand(a.simCmd())
 	root.AddCommand(a.demoCmd())
 	root.AddCommand(a.platformCmd(), a.serveCmd(), a.authorizeCmd(), a.tokenCmd(), a.authorizersCmd(),
-		a.exportCmd(), a.ticketCmd(), a.statusCmd(), a.quotaCmd(), a.versionCmd(), a.doctorCmd())
+		a.exportCmd(), a.ticketCmd(), a.statusCmd(), a.quotaCmd(), a.versionCmd(), a.doctorCmd(), a.keyCmd())
 	return root
 }

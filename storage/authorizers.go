@@ -46,7 +46,7 @@ const authorizerCols = `component_appid, authorizer_appid, nick_name, user_name,
 	func_info, status, access_token, access_obtained_at, access_expires_at, access_version, refresh_token,
 	last_error, last_error_at, authorized_at, updated_at`
 
-func scanAuthorizer(row interface{ Scan(...any) error }) (Authorizer, error) {
+func scanAuthorizer(s *sealer, row interface{ Scan(...any) error }) (Authorizer, error) {
 	var a Authorizer
 	var funcInfo string
 	var obtained, expires, errAt, authAt, updAt int64
@@ -61,12 +61,12 @@ func scanAuthorizer(row interface{ Scan(...any) error }) (Authorizer, error) {
 	}
 	a.AccessObtainedAt, a.AccessExpiresAt, a.LastErrorAt = fromUnixMilli(obtained), fromUnixMilli(expires), fromUnixMilli(errAt)
 	a.AuthorizedAt, a.UpdatedAt = fromUnixMilli(authAt), fromUnixMilli(updAt)
-	return a, nil
+	return a, s.openAll("authorizers", map[string]*string{"access_token": &a.AccessToken, "refresh_token": &a.RefreshToken})
 }
 
 // Authorizer returns one authorizer.
 func (db *DB) Authorizer(ctx context.Context, componentAppID, appid string) (Authorizer, error) {
-	a, err := scanAuthorizer(db.queryRow(ctx, `SELECT `+authorizerCols+` FROM authorizers
+	a, err := scanAuthorizer(db.sealer(), db.queryRow(ctx, `SELECT `+authorizerCols+` FROM authorizers
 		WHERE component_appid=? AND authorizer_appid=?`, componentAppID, appid))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("authorizer %s: %w", appid, ErrNotFound)
@@ -84,7 +84,7 @@ func (db *DB) Authorizers(ctx context.Context, componentAppID string) ([]Authori
 	defer rows.Close()
 	var out []Authorizer
 	for rows.Next() {
-		a, err := scanAuthorizer(rows)
+		a, err := scanAuthorizer(db.sealer(), rows)
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +112,7 @@ type Grant struct {
 func (db *DB) SaveGrant(ctx context.Context, g Grant) (prev Authorizer, err error) {
 	funcInfo, _ := json.Marshal(nonNil(g.FuncInfo))
 	err = db.durableTx(ctx, func(tx *sql.Tx) error {
-		prev, err = scanAuthorizer(tx.QueryRowContext(ctx, `SELECT `+authorizerCols+` FROM authorizers
+		prev, err = scanAuthorizer(db.sealer(), tx.QueryRowContext(ctx, `SELECT `+authorizerCols+` FROM authorizers
 			WHERE component_appid=? AND authorizer_appid=?`, g.ComponentAppID, g.AppID))
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -133,12 +133,12 @@ func (db *DB) SaveGrant(ctx context.Context, g Grant) (prev Authorizer, err erro
 				refresh_token=CASE WHEN excluded.refresh_token='' THEN authorizers.refresh_token ELSE excluded.refresh_token END,
 				last_error='', last_error_at=0,
 				authorized_at=excluded.authorized_at, updated_at=excluded.updated_at`,
-			g.ComponentAppID, g.AppID, string(funcInfo), status, g.AccessToken, unixMilli(g.At), unixMilli(g.ExpiresAt),
-			g.RefreshToken, unixMilli(g.At), unixMilli(g.At))
+			g.ComponentAppID, g.AppID, string(funcInfo), status, db.sealer().seal("authorizers", "access_token", g.AccessToken),
+			unixMilli(g.At), unixMilli(g.ExpiresAt), db.sealer().seal("authorizers", "refresh_token", g.RefreshToken), unixMilli(g.At), unixMilli(g.At))
 		if err != nil {
 			return err
 		}
-		return recordRefreshToken(ctx, tx, g.ComponentAppID, g.AppID, g.RefreshToken, g.Source, g.At)
+		return recordRefreshToken(ctx, tx, db.sealer(), g.ComponentAppID, g.AppID, g.RefreshToken, g.Source, g.At)
 	})
 	return prev, err
 }
@@ -150,13 +150,43 @@ func nonNil(v []int) []int {
 	return v
 }
 
-func recordRefreshToken(ctx context.Context, tx *sql.Tx, componentAppID, appid, token, source string, at time.Time) error {
+// recordRefreshToken adds token to the history unless it is there already. Sealed values differ
+// on every write (random nonces), so the primary key cannot tell a token seen before: the
+// account's history (a few tokens) is compared opened.
+func recordRefreshToken(ctx context.Context, tx *sql.Tx, s *sealer, componentAppID, appid, token, source string, at time.Time) error {
 	if token == "" {
 		return nil
 	}
+	// Plaintext tokens are deduplicated by the primary key (ON CONFLICT DO NOTHING); sealed
+	// ones never collide (random nonces), so they are compared opened.
+	if s != nil {
+		seen, err := refreshTokenSeen(ctx, tx, s, componentAppID, appid, token)
+		if err != nil || seen {
+			return err
+		}
+	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (component_appid, authorizer_appid, refresh_token, source, first_seen_at)
-		VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING`, componentAppID, appid, token, source, unixMilli(at))
+		VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING`, componentAppID, appid, s.seal("refresh_tokens", "refresh_token", token), source, unixMilli(at))
 	return err
+}
+
+func refreshTokenSeen(ctx context.Context, tx *sql.Tx, s *sealer, componentAppID, appid, token string) (bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT refresh_token FROM refresh_tokens WHERE component_appid=? AND authorizer_appid=?`,
+		componentAppID, appid)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return false, err
+		}
+		if plain, err := s.open("refresh_tokens", "refresh_token", v); err != nil || plain == token {
+			return err == nil, err
+		}
+	}
+	return false, rows.Err()
 }
 
 // SwapAuthorizerToken stores a refreshed access token if the stored version is still prev.
@@ -167,13 +197,15 @@ func (db *DB) SwapAuthorizerToken(ctx context.Context, componentAppID, appid str
 		return Authorizer{}, fmt.Errorf("refusing to store an empty access token for %s", appid)
 	}
 	var out Authorizer
+	sealedAccess := db.sealer().seal("authorizers", "access_token", accessToken)
+	sealedRefresh := db.sealer().seal("authorizers", "refresh_token", refreshToken)
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE authorizers SET access_token=?, access_obtained_at=?, access_expires_at=?,
 				access_version=access_version+1,
 				refresh_token=CASE WHEN ?='' THEN refresh_token ELSE ? END,
 				status=?, last_error='', last_error_at=0, updated_at=?
 			WHERE component_appid=? AND authorizer_appid=? AND access_version=?`,
-			accessToken, unixMilli(obtainedAt), unixMilli(expiresAt), refreshToken, refreshToken, StatusHealthy, unixMilli(obtainedAt),
+			sealedAccess, unixMilli(obtainedAt), unixMilli(expiresAt), sealedRefresh, sealedRefresh, StatusHealthy, unixMilli(obtainedAt),
 			componentAppID, appid, prev)
 		if err != nil {
 			return err
@@ -181,10 +213,10 @@ func (db *DB) SwapAuthorizerToken(ctx context.Context, componentAppID, appid str
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("access token of %s: %w", appid, ErrConflict)
 		}
-		if err := recordRefreshToken(ctx, tx, componentAppID, appid, refreshToken, "api_authorizer_token", obtainedAt); err != nil {
+		if err := recordRefreshToken(ctx, tx, db.sealer(), componentAppID, appid, refreshToken, "api_authorizer_token", obtainedAt); err != nil {
 			return err
 		}
-		out, err = scanAuthorizer(tx.QueryRowContext(ctx, `SELECT `+authorizerCols+` FROM authorizers
+		out, err = scanAuthorizer(db.sealer(), tx.QueryRowContext(ctx, `SELECT `+authorizerCols+` FROM authorizers
 			WHERE component_appid=? AND authorizer_appid=?`, componentAppID, appid))
 		return err
 	})
@@ -199,14 +231,14 @@ func (db *DB) RecoverRefreshToken(ctx context.Context, componentAppID, appid, to
 	}
 	return db.durableTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE authorizers SET refresh_token=?, updated_at=? WHERE component_appid=? AND authorizer_appid=?`,
-			token, unixMilli(at), componentAppID, appid)
+			db.sealer().seal("authorizers", "refresh_token", token), unixMilli(at), componentAppID, appid)
 		if err != nil {
 			return err
 		}
 		if err := oneRow(res, "authorizer "+appid); err != nil {
 			return err
 		}
-		return recordRefreshToken(ctx, tx, componentAppID, appid, token, "api_get_authorizer_list", at)
+		return recordRefreshToken(ctx, tx, db.sealer(), componentAppID, appid, token, "api_get_authorizer_list", at)
 	})
 }
 
@@ -285,6 +317,9 @@ func (db *DB) RefreshTokenHistory(ctx context.Context, componentAppID, appid str
 		if err := rows.Scan(&s); err != nil {
 			return nil, err
 		}
+		if s, err = db.sealer().open("refresh_tokens", "refresh_token", s); err != nil {
+			return nil, err
+		}
 		out = append(out, s)
 	}
 	return out, rows.Err()
@@ -314,6 +349,9 @@ func (db *DB) RefreshTokens(ctx context.Context, componentAppID string) ([]Refre
 		var r RefreshTokenRecord
 		var seen int64
 		if err := rows.Scan(&r.ComponentAppID, &r.AppID, &r.Token, &r.Source, &seen); err != nil {
+			return nil, err
+		}
+		if r.Token, err = db.sealer().open("refresh_tokens", "refresh_token", r.Token); err != nil {
 			return nil, err
 		}
 		r.FirstSeenAt = fromUnixMilli(seen)

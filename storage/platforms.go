@@ -27,17 +27,29 @@ type Platform struct {
 const platformCols = `component_appid, appsecret, token, encoding_aes_key, auth_domain, public_url,
 	listen_addr, api_base, login_base, mobile_base, created_at`
 
-func scanPlatform(row interface{ Scan(...any) error }) (Platform, error) {
+func scanPlatform(s *sealer, row interface{ Scan(...any) error }) (Platform, error) {
 	var p Platform
 	var created int64
 	err := row.Scan(&p.ComponentAppID, &p.AppSecret, &p.Token, &p.EncodingAESKey, &p.AuthDomain,
 		&p.PublicURL, &p.ListenAddr, &p.APIBase, &p.LoginBase, &p.MobileBase, &created)
 	p.CreatedAt = fromUnixMilli(created)
-	return p, err
+	if err != nil {
+		return p, err
+	}
+	return p, s.openAll("platforms", map[string]*string{"appsecret": &p.AppSecret, "token": &p.Token, "encoding_aes_key": &p.EncodingAESKey})
+}
+
+// sealPlatform seals p's secrets for writing.
+func (s *sealer) sealPlatform(p Platform) Platform {
+	p.AppSecret = s.seal("platforms", "appsecret", p.AppSecret)
+	p.Token = s.seal("platforms", "token", p.Token)
+	p.EncodingAESKey = s.seal("platforms", "encoding_aes_key", p.EncodingAESKey)
+	return p
 }
 
 // AddPlatform inserts a platform; ErrExists if its appid is taken.
 func (db *DB) AddPlatform(ctx context.Context, p Platform) error {
+	p = db.sealer().sealPlatform(p)
 	_, err := db.exec(ctx, `INSERT INTO platforms (`+platformCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 		p.ComponentAppID, p.AppSecret, p.Token, p.EncodingAESKey, p.AuthDomain, p.PublicURL,
 		p.ListenAddr, p.APIBase, p.LoginBase, p.MobileBase, unixMilli(p.CreatedAt))
@@ -49,6 +61,7 @@ func (db *DB) AddPlatform(ctx context.Context, p Platform) error {
 
 // UpdatePlatform replaces a platform's settings.
 func (db *DB) UpdatePlatform(ctx context.Context, p Platform) error {
+	p = db.sealer().sealPlatform(p)
 	res, err := db.exec(ctx, `UPDATE platforms SET appsecret=?, token=?, encoding_aes_key=?,
 		auth_domain=?, public_url=?, listen_addr=?, api_base=?, login_base=?, mobile_base=? WHERE component_appid=?`,
 		p.AppSecret, p.Token, p.EncodingAESKey, p.AuthDomain, p.PublicURL, p.ListenAddr, p.APIBase,
@@ -61,7 +74,7 @@ func (db *DB) UpdatePlatform(ctx context.Context, p Platform) error {
 
 // Platform returns one platform.
 func (db *DB) Platform(ctx context.Context, componentAppID string) (Platform, error) {
-	p, err := scanPlatform(db.queryRow(ctx, `SELECT `+platformCols+` FROM platforms WHERE component_appid=?`, componentAppID))
+	p, err := scanPlatform(db.sealer(), db.queryRow(ctx, `SELECT `+platformCols+` FROM platforms WHERE component_appid=?`, componentAppID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, fmt.Errorf("platform %s: %w", componentAppID, ErrNotFound)
 	}
@@ -77,7 +90,7 @@ func (db *DB) Platforms(ctx context.Context) ([]Platform, error) {
 	defer rows.Close()
 	var out []Platform
 	for rows.Next() {
-		p, err := scanPlatform(rows)
+		p, err := scanPlatform(db.sealer(), rows)
 		if err != nil {
 			return nil, err
 		}

@@ -38,13 +38,17 @@ type Session struct {
 const sessionCols = `id, component_appid, pre_auth_code, pre_auth_expires_at, pc_link, mobile_link, state,
 	auth_code, code_source, authorizer_appid, error, created_at, finished_at, claimed_at, claimed_by`
 
-func scanSession(row interface{ Scan(...any) error }) (Session, error) {
+func scanSession(sl *sealer, row interface{ Scan(...any) error }) (Session, error) {
 	var s Session
 	var exp, created, finished, claimed int64
 	err := row.Scan(&s.ID, &s.ComponentAppID, &s.PreAuthCode, &exp, &s.PCLink, &s.MobileLink, &s.State,
 		&s.AuthCode, &s.CodeSource, &s.AuthorizerAppID, &s.Error, &created, &finished, &claimed, &s.ClaimedBy)
 	s.PreAuthExpiresAt, s.CreatedAt, s.FinishedAt = fromUnixMilli(exp), fromUnixMilli(created), fromUnixMilli(finished)
 	s.ClaimedAt = fromUnixMilli(claimed)
+	if err != nil {
+		return s, err
+	}
+	s.AuthCode, err = sl.open("auth_sessions", "auth_code", s.AuthCode)
 	return s, err
 }
 
@@ -58,7 +62,7 @@ func (db *DB) CreateSession(ctx context.Context, s Session) error {
 
 // Session returns one session.
 func (db *DB) Session(ctx context.Context, id string) (Session, error) {
-	s, err := scanSession(db.queryRow(ctx, `SELECT `+sessionCols+` FROM auth_sessions WHERE id=?`, id))
+	s, err := scanSession(db.sealer(), db.queryRow(ctx, `SELECT `+sessionCols+` FROM auth_sessions WHERE id=?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("authorization session: %w", ErrNotFound)
 	}
@@ -67,7 +71,7 @@ func (db *DB) Session(ctx context.Context, id string) (Session, error) {
 
 // LatestSession returns a platform's newest authorization session.
 func (db *DB) LatestSession(ctx context.Context, componentAppID string) (Session, error) {
-	s, err := scanSession(db.queryRow(ctx, `SELECT `+sessionCols+` FROM auth_sessions
+	s, err := scanSession(db.sealer(), db.queryRow(ctx, `SELECT `+sessionCols+` FROM auth_sessions
 		WHERE component_appid=? ORDER BY created_at DESC, rowid DESC LIMIT 1`, componentAppID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("authorization session: %w", ErrNotFound)
@@ -77,7 +81,7 @@ func (db *DB) LatestSession(ctx context.Context, componentAppID string) (Session
 
 // SessionByPreAuthCode finds the session that used a pre_auth_code (pushes carry it).
 func (db *DB) SessionByPreAuthCode(ctx context.Context, componentAppID, preAuthCode string) (Session, error) {
-	s, err := scanSession(db.queryRow(ctx, `SELECT `+sessionCols+` FROM auth_sessions
+	s, err := scanSession(db.sealer(), db.queryRow(ctx, `SELECT `+sessionCols+` FROM auth_sessions
 		WHERE component_appid=? AND pre_auth_code=?`, componentAppID, preAuthCode))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("authorization session for that pre_auth_code: %w", ErrNotFound)
@@ -92,12 +96,12 @@ func (db *DB) ClaimSession(ctx context.Context, id, code, source, claimant strin
 	var s Session
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE auth_sessions SET state=?, auth_code=?, code_source=?, claimed_at=?, claimed_by=?
-			WHERE id=? AND state=?`, SessionExchanging, code, source, unixMilli(time.Now()), claimant, id, SessionPending)
+			WHERE id=? AND state=?`, SessionExchanging, db.sealer().seal("auth_sessions", "auth_code", code), source, unixMilli(time.Now()), claimant, id, SessionPending)
 		if err != nil {
 			return err
 		}
 		n, _ := res.RowsAffected()
-		s, err = scanSession(tx.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM auth_sessions WHERE id=?`, id))
+		s, err = scanSession(db.sealer(), tx.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM auth_sessions WHERE id=?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("authorization session: %w", ErrNotFound)
 		}
@@ -116,16 +120,35 @@ func (db *DB) ClaimSession(ctx context.Context, id, code, source, claimant strin
 // (a mistyped paste, a forged redirect) while the pre_auth_code is still valid, so the genuine
 // code may still come. Only the claim of that code is released (compare-and-set on state and
 // code); a session already finished or claimed again is an ErrConflict.
+// The stored code is sealed, so it is compared opened, and the update is conditioned on the
+// stored value itself.
 func (db *DB) ReleaseSession(ctx context.Context, id, code string) error {
-	res, err := db.exec(ctx, `UPDATE auth_sessions SET state=?, auth_code='', code_source='', claimed_at=0, claimed_by=''
-		WHERE id=? AND state=? AND auth_code=?`, SessionPending, id, SessionExchanging, code)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("authorization session %s is not exchanging that code: %w", id, ErrConflict)
-	}
-	return nil
+	conflict := fmt.Errorf("authorization session %s is not exchanging that code: %w", id, ErrConflict)
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		var stored string
+		err := tx.QueryRowContext(ctx, `SELECT auth_code FROM auth_sessions WHERE id=? AND state=?`, id, SessionExchanging).Scan(&stored)
+		if errors.Is(err, sql.ErrNoRows) {
+			return conflict
+		}
+		if err != nil {
+			return err
+		}
+		if plain, err := db.sealer().open("auth_sessions", "auth_code", stored); err != nil || plain != code {
+			if err != nil {
+				return err
+			}
+			return conflict
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE auth_sessions SET state=?, auth_code='', code_source='', claimed_at=0, claimed_by=''
+			WHERE id=? AND state=? AND auth_code=?`, SessionPending, id, SessionExchanging, stored)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return conflict
+		}
+		return nil
+	})
 }
 
 // Exchanges returns a platform's sessions whose code is being exchanged, oldest claim first:
@@ -140,7 +163,7 @@ func (db *DB) Exchanges(ctx context.Context, componentAppID string) ([]Session, 
 	defer rows.Close()
 	var out []Session
 	for rows.Next() {
-		s, err := scanSession(rows)
+		s, err := scanSession(db.sealer(), rows)
 		if err != nil {
 			return nil, err
 		}

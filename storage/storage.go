@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -38,6 +39,7 @@ var (
 type DB struct {
 	sql  *sql.DB
 	path string
+	seal atomic.Pointer[sealer] // the key secrets are sealed under (seal.go); nil: plaintext
 }
 
 // DefaultPath is $WXAUTH_DB, else DataDirPath.
@@ -62,7 +64,17 @@ func DataDirPath() (string, error) {
 // WAL journal, a busy timeout so several processes can share it, and migrations applied.
 // It never follows a symbolic link at path, and it refuses, untouched, an existing file that is
 // not a wxauth database (file.go); a wxauth database readable by others is tightened to 0600.
-func Open(ctx context.Context, path string) (*DB, error) {
+// With WithKey its secrets are sealed (seal.go, sealdb.go): a sealed database opens only with
+// its key, and a plaintext one is sealed.
+func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
+	o := buildOptions(opts)
+	seal, err := newSealer(o.key)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.requireKey(false, path); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fileError(path, fmt.Errorf("creating the database directory: %w", err))
 	}
@@ -81,7 +93,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	db := &DB{sql: sqldb, path: path}
-	if err := db.prepare(ctx, f); err != nil {
+	db.seal.Store(seal)
+	if err := db.prepare(ctx, f, o); err != nil {
 		sqldb.Close()
 		return nil, fileError(path, err)
 	}
@@ -89,7 +102,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 }
 
 // prepare makes an opened file ready: confirmed ours, owner-only, in WAL mode and migrated.
-func (db *DB) prepare(ctx context.Context, f *os.File) error {
+func (db *DB) prepare(ctx context.Context, f *os.File, o options) error {
 	if err := checkOwnSchema(ctx, db.sql, db.path); err != nil {
 		return err
 	}
@@ -99,7 +112,18 @@ func (db *DB) prepare(ctx context.Context, f *os.File) error {
 	if _, err := db.sql.ExecContext(ctx, `PRAGMA journal_mode=WAL`); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
-	return db.migrate(ctx)
+	// A missing or wrong key is told before anything is migrated or written.
+	sealed, err := db.checkKey(ctx, o)
+	if err != nil {
+		return err
+	}
+	if o.inspect && sealed {
+		return nil // inspected without its key: not migrated
+	}
+	if err := db.migrate(ctx); err != nil {
+		return err
+	}
+	return db.sealPlaintext(ctx)
 }
 
 // Path is the database file's path.

@@ -28,7 +28,7 @@ func (db *DB) SaveTicket(ctx context.Context, t Ticket) (current bool, err error
 		}
 		current = !newest.Valid || unixMilli(t.CreateTime) >= newest.Int64
 		_, err := tx.ExecContext(ctx, `INSERT INTO tickets (component_appid, ticket, create_time, received_at, source)
-			VALUES (?,?,?,?,?)`, t.ComponentAppID, t.Ticket, unixMilli(t.CreateTime), unixMilli(t.ReceivedAt), t.Source)
+			VALUES (?,?,?,?,?)`, t.ComponentAppID, db.sealer().seal("tickets", "ticket", t.Ticket), unixMilli(t.CreateTime), unixMilli(t.ReceivedAt), t.Source)
 		return err
 	})
 	return current, err
@@ -45,6 +45,10 @@ func (db *DB) CurrentTicket(ctx context.Context, componentAppID string) (Ticket,
 		return t, fmt.Errorf("ticket for %s: %w", componentAppID, ErrNotFound)
 	}
 	t.CreateTime, t.ReceivedAt = fromUnixMilli(created), fromUnixMilli(received)
+	if err != nil {
+		return t, err
+	}
+	t.Ticket, err = db.sealer().open("tickets", "ticket", t.Ticket)
 	return t, err
 }
 
@@ -75,6 +79,10 @@ func (db *DB) ComponentToken(ctx context.Context, componentAppID string) (Compon
 		return ComponentToken{ComponentAppID: componentAppID}, fmt.Errorf("component token for %s: %w", componentAppID, ErrNotFound)
 	}
 	t.ObtainedAt, t.ExpiresAt = fromUnixMilli(obtained), fromUnixMilli(expires)
+	if err != nil {
+		return t, err
+	}
+	t.Token, err = db.sealer().open("component_tokens", "token", t.Token)
 	return t, err
 }
 
@@ -85,17 +93,18 @@ func (db *DB) SwapComponentToken(ctx context.Context, prev int64, next Component
 		return next, fmt.Errorf("refusing to store an empty component token")
 	}
 	next.Version = prev + 1
+	sealed := db.sealer().seal("component_tokens", "token", next.Token)
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		var res sql.Result
 		var err error
 		if prev == 0 {
 			res, err = tx.ExecContext(ctx, `INSERT INTO component_tokens (component_appid, token, obtained_at, expires_at, version)
 				VALUES (?,?,?,?,?) ON CONFLICT (component_appid) DO NOTHING`,
-				next.ComponentAppID, next.Token, unixMilli(next.ObtainedAt), unixMilli(next.ExpiresAt), next.Version)
+				next.ComponentAppID, sealed, unixMilli(next.ObtainedAt), unixMilli(next.ExpiresAt), next.Version)
 		} else {
 			res, err = tx.ExecContext(ctx, `UPDATE component_tokens SET token=?, obtained_at=?, expires_at=?, version=?
 				WHERE component_appid=? AND version=?`,
-				next.Token, unixMilli(next.ObtainedAt), unixMilli(next.ExpiresAt), next.Version, next.ComponentAppID, prev)
+				sealed, unixMilli(next.ObtainedAt), unixMilli(next.ExpiresAt), next.Version, next.ComponentAppID, prev)
 		}
 		if err != nil {
 			return err

@@ -13,10 +13,15 @@ type databaseDamagedMsg struct{ err error }
 // full: every read and write fails until the user restores the file, and the remedy is
 // longer than a status line. It reports whether err was such an error.
 func (m *Model) noteDamaged(err error) bool {
-	if err == nil || !flow.DatabaseDamaged(err) {
+	if err == nil || !flow.DatabaseUnusable(err) {
 		return false
 	}
 	m.damaged = err.Error()
+	if flow.KeyProblem(err) {
+		// Sealed, or its key rotated, while the console ran (Secrets at rest).
+		m.setStatus(levelErr, "the database's key is not this console's: restart it with the key (q quits)")
+		return true
+	}
 	m.setStatus(levelErr, "the database is damaged: nothing can be read or stored until it is restored (q quits)")
 	return true
 }

@@ -35,8 +35,8 @@ func DefaultDatabasePath() (string, error) { return storage.DefaultPath() }
 
 // OpenDatabase opens the database at path, or at the default path when path is empty; mode
 // says whether a user-given path may be created. Its errors name the database, the cause and
-// the fix.
-func OpenDatabase(ctx context.Context, path string, mode OpenMode) (Database, error) {
+// the fix. opts carry the key (WithKey) the secrets are sealed under.
+func OpenDatabase(ctx context.Context, path string, mode OpenMode, opts ...OpenOption) (Database, error) {
 	if path == "" {
 		var err error
 		if path, err = storage.DefaultPath(); err != nil {
@@ -48,7 +48,7 @@ func OpenDatabase(ctx context.Context, path string, mode OpenMode) (Database, er
 			return nil, err
 		}
 	}
-	db, err := storage.Open(ctx, path)
+	db, err := storage.Open(ctx, path, opts...)
 	if err != nil {
 		var fe *storage.FileError
 		if errors.As(err, &fe) {

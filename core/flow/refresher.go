@@ -191,7 +191,7 @@ func (e *Engine) RunRefresher(ctx context.Context, interval time.Duration) error
 	defer renewals.Stop()
 	for {
 		if err := e.refreshAll(ctx); err != nil {
-			e.log.Error("refresher stopped: the database is damaged", "err", err)
+			e.log.Error("refresher stopped: the database cannot be used", "err", err)
 			return err
 		}
 		if !e.untilNextPass(ctx, t.C, renewals.C) {
@@ -218,17 +218,18 @@ func (e *Engine) untilNextPass(ctx context.Context, pass, renewals <-chan time.T
 }
 
 // refreshAll is one pass over every platform; it returns only an error that damns the
-// database (DatabaseDamaged), and logs the others, which the next pass may not meet.
+// database (DatabaseUnusable: damaged, or its key rotated away), and logs the others, which
+// the next pass may not meet.
 func (e *Engine) refreshAll(ctx context.Context) error {
 	if err := e.LoadCrypters(ctx); err != nil {
-		if DatabaseDamaged(err) {
+		if DatabaseUnusable(err) {
 			return err
 		}
 		e.log.Error("reloading platforms", "err", err)
 	}
 	ps, err := e.db.Platforms(ctx)
 	if err != nil {
-		if DatabaseDamaged(err) {
+		if DatabaseUnusable(err) {
 			return err
 		}
 		e.log.Error("listing platforms", "err", err)
@@ -236,7 +237,7 @@ func (e *Engine) refreshAll(ctx context.Context) error {
 	}
 	for _, p := range ps {
 		if _, err := e.RefreshDue(ctx, p.ComponentAppID); err != nil && ctx.Err() == nil {
-			if DatabaseDamaged(err) {
+			if DatabaseUnusable(err) {
 				return err
 			}
 			e.log.Warn("refresh pass", "component_appid", p.ComponentAppID, "err", err)

@@ -39,6 +39,8 @@ type Options struct {
 	SimClock bool
 	// World replaces the simulator's built-in sandbox world (its first platform is used).
 	World *wxsim.World
+	// StoreOptions open the database (the sealing key: flow.WithKey).
+	StoreOptions []storage.Option
 }
 
 // Sandbox is a running simulator + engine + listener.
@@ -77,7 +79,7 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	if err := sb.startSim(world, logger); err != nil {
 		return nil, err
 	}
-	db, err := sb.openDB(ctx, opts.DBPath)
+	db, err := sb.openDB(ctx, opts.DBPath, opts.StoreOptions)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +138,7 @@ func (sb *Sandbox) startSim(world wxsim.World, logger *slog.Logger) error {
 }
 
 // openDB opens the database at dbPath, or in a temporary directory removed on Close.
-func (sb *Sandbox) openDB(ctx context.Context, dbPath string) (*storage.DB, error) {
+func (sb *Sandbox) openDB(ctx context.Context, dbPath string, opts []storage.Option) (*storage.DB, error) {
 	if dbPath == "" {
 		dir, err := os.MkdirTemp("", "wxauth-demo-")
 		if err != nil {
@@ -145,7 +147,7 @@ func (sb *Sandbox) openDB(ctx context.Context, dbPath string) (*storage.DB, erro
 		sb.cleanup = append(sb.cleanup, func() { os.RemoveAll(dir) })
 		dbPath = filepath.Join(dir, "wxauth.db")
 	}
-	db, err := storage.Open(ctx, dbPath)
+	db, err := storage.Open(ctx, dbPath, opts...)
 	if err != nil {
 		return nil, err
 	}
