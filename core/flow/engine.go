@@ -46,6 +46,10 @@ type Config struct {
 	// NoReleaseResponder turns off the 全网发布 answers to the official test accounts (on by
 	// default: they only ever concern those ten accounts).
 	NoReleaseResponder bool
+	// HeldDeadline bounds how long Close keeps trying to store credentials held in memory
+	// while the store is unreachable (default 15 s); whatever is still held is then named in
+	// the log as lost.
+	HeldDeadline time.Duration
 }
 
 // Engine runs the flow for every platform in one database.
@@ -64,17 +68,24 @@ type Engine struct {
 	exchangeTimeout time.Duration
 	noResponder     bool
 
-	mu       sync.Mutex
-	subs     map[int]chan Event
-	nextSub  int
-	crypters map[string]*wxcrypt.Crypter // by component appid: pushes are checked without touching the database
-	warned   map[string]time.Time        // last stale-ticket warning per platform
-	locks    map[string]*sync.Mutex      // per platform: the lease is per process, this is per goroutine
-	blocked  map[string]block            // per platform: background refresh paused by a platform-wide error
-	leading  map[string]bool             // platforms this engine refreshes in the background (holds the lease)
-	deadSeen map[string]time.Time        // lease holders found dead, and since when (holder.go)
-	bg       sync.WaitGroup              // background exchanges started by pushes
-	kick     chan struct{}               // wakes the refresher early (a first ticket arrived)
+	mu           sync.Mutex
+	subs         map[int]chan Event
+	nextSub      int
+	crypters     map[string]*wxcrypt.Crypter // by component appid: pushes are checked without touching the database
+	warned       map[string]time.Time        // last stale-ticket warning per platform
+	locks        map[string]*sync.Mutex      // per platform: the lease is per process, this is per goroutine
+	blocked      map[string]block            // per platform: background refresh paused by a platform-wide error
+	leading      map[string]bool             // platforms this engine refreshes in the background (holds the lease)
+	deadSeen     map[string]time.Time        // lease holders found dead, and since when (holder.go)
+	bg           sync.WaitGroup              // background exchanges started by pushes
+	raw          Store                       // the store as given; db is it seen through watch
+	watch        *storeWatch                 // is the store answering? (storehealth.go)
+	held         *heldQueue                  // credentials WeChat gave that the store did not take yet (held.go)
+	keepers      sync.WaitGroup              // the keeper writing them (keeper.go)
+	closing      chan struct{}
+	closeOnce    sync.Once
+	heldDeadline time.Duration
+	kick         chan struct{} // wakes the refresher early (a first ticket arrived)
 }
 
 // New builds an Engine.
@@ -94,6 +105,7 @@ func New(cfg Config) *Engine {
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
+	e.watchStore(cfg)
 	if e.random == nil {
 		e.random = rand.Reader
 	}
@@ -113,10 +125,13 @@ func New(cfg Config) *Engine {
 	return e
 }
 
-// Close waits for background work (code exchanges started by pushes) and hands the refresh
+// Close waits for background work (code exchanges started by pushes), for credentials held
+// while the store was unreachable (a short deadline, HeldDeadline), and hands the refresh
 // leases over, so another process can take over at once instead of after the lease TTL.
 func (e *Engine) Close() {
 	e.bg.Wait()
+	e.settleHeld(e.heldDeadline)
+	e.keepers.Wait()
 	e.releaseLeases()
 }
 
