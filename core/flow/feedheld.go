@@ -15,9 +15,8 @@ func (f *TokenFeed) withHeld(fresh []Credential) []Credential {
 		byKey[c.Key()] = i
 	}
 	for _, h := range held {
-		if i, ok := byKey[h.Key()]; ok && fresh[i].ObtainedAt.After(h.ObtainedAt) {
-			continue // a newer one is stored
-		} else if ok {
+		// A held grant of an account not stored yet waits for the store; a newer stored token wins.
+		if i, ok := byKey[h.Key()]; ok && !fresh[i].ObtainedAt.After(h.ObtainedAt) {
 			fresh[i] = h
 		}
 	}

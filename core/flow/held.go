@@ -174,11 +174,12 @@ func (e *Engine) hold(ctx context.Context, it *heldItem, err error) error {
 	it.lastErr = err.Error()
 	e.held.push(it)
 	e.watch.log.Error("credential held in memory: the store did not take it", "what", it.kind, "authorizer_appid", it.appid, "err", err)
-	held := &HeldError{What: it.String(), Err: err}
+	cause, _ := splitRemedy(err)
 	e.notify(ctx, Event{At: e.clock.Now(), Kind: EventCredentialHeld, Level: LevelError, ComponentAppID: it.componentAppID,
-		AuthorizerAppID: it.appid, Message: held.Error()})
+		AuthorizerAppID: it.appid, Message: it.String() + " could not be stored (" + cause + "); it is held in memory and written as soon as the store answers",
+		Remedy: "keep this wxauth running until then; " + StoreHealth{}.Remedy()})
 	e.startKeeper()
-	return held
+	return &HeldError{What: it.String(), Err: err}
 }
 
 // saveGrant commits a grant, holding it when the store fails. sessionID names the session the

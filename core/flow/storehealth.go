@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -50,7 +51,7 @@ func StoreUnavailable(err error) bool {
 		return true
 	}
 	var ne net.Error
-	if errors.As(err, &ne) {
+	if errors.As(err, &ne) || lostConnection(err) {
 		return true
 	}
 	for _, errno := range []syscall.Errno{syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.ECONNABORTED, syscall.EPIPE,
@@ -64,6 +65,18 @@ func StoreUnavailable(err error) bool {
 	if errors.As(err, &coded) {
 		switch coded.Code() & 0xff {
 		case 10, 14:
+			return true
+		}
+	}
+	return false
+}
+
+// lostConnection reports whether err is, or wraps, go-sql-driver/mysql's ErrInvalidConn
+// ("invalid connection": the server went away mid-query; errors.go in that driver), matched by
+// its text so that the engine does not depend on one driver.
+func lostConnection(err error) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if err.Error() == "invalid connection" {
 			return true
 		}
 	}
@@ -181,9 +194,12 @@ func (e *Engine) StoreHealth() StoreHealth {
 // cannot take it now; the recovery event records the whole outage), and the keeper starts
 // probing.
 func (e *Engine) storeDown(since time.Time, err error) {
+	cause, remedy := splitRemedy(err)
+	if remedy == "" {
+		remedy = StoreHealth{}.Remedy()
+	}
 	e.notify(context.Background(), Event{At: since, Kind: EventStoreUnreachable, Level: LevelError,
-		Message: "store unreachable since " + since.Format(time.DateTime) + ": " + err.Error(),
-		Remedy:  StoreHealth{}.Remedy() + " (for a SQLite file: its disk and its directory's permissions)"})
+		Message: "store unreachable since " + since.Format(time.DateTime) + ": " + cause, Remedy: remedy})
 	e.startKeeper()
 }
 
@@ -199,4 +215,11 @@ func (e *Engine) watchStore(cfg Config) {
 	if e.heldDeadline = cfg.HeldDeadline; e.heldDeadline == 0 {
 		e.heldDeadline = heldDeadline
 	}
+}
+
+// splitRemedy splits an error as the store words it, "what happened\n  what to do: …", into
+// its two parts (remedy is "" when it has none).
+func splitRemedy(err error) (cause, remedy string) {
+	cause, remedy, _ = strings.Cut(err.Error(), "\n  what to do: ")
+	return cause, remedy
 }

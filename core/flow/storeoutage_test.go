@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -215,6 +216,7 @@ func TestStoreUnavailableClassifiesConnectivityOnly(t *testing.T) {
 		{storage.ErrNotFound, false},
 		{context.Canceled, false},
 		{errors.New("refusing to store an empty refresh token"), false},
+		{fmt.Errorf("saving the grant: %w", errors.New("invalid connection")), true}, // go-sql-driver/mysql's ErrInvalidConn
 	} {
 		if got := flow.StoreUnavailable(tc.err); got != tc.want {
 			t.Errorf("StoreUnavailable(%v) = %v, want %v", tc.err, got, tc.want)
