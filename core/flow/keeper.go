@@ -263,6 +263,9 @@ func (e *Engine) settleHeld(deadline time.Duration) {
 	}
 	e.watch.log.Error("credentials lost at shutdown: the store did not answer; recover them from WeChat once it is back with `wxauth import` (api_get_authorizer_list lists every authorized account with its refresh token)",
 		"unsaved", strings.Join(e.held.names(), "; "))
+	e.held.mu.Lock()
+	e.held.items = nil // reported lost: a second Close does not report them again
+	e.held.mu.Unlock()
 }
 
 // quietHandler drops log records about a store outage already reported, so that an outage is

@@ -261,3 +261,48 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestShutdownWithHeldGrantNamesItAndImportRecoversIt: stopped while the store is still away,
+// the engine names the credential it could not store (never the token) after trying until its
+// deadline; once the store is back, `wxauth import` (api_get_authorizer_list) recovers the
+// grant from WeChat, so the merchant does not authorize again.
+func TestShutdownWithHeldGrantNamesItAndImportRecoversIt(t *testing.T) {
+	sb, ctx := start(t)
+	var logs syncBuffer
+	eng, fs := outageEngine(t, sb, &logs)
+	cid, account := sb.Platform.ComponentAppID, firstMiniProgram(t)
+	auth, err := eng.StartAuthorization(ctx, cid, flow.AuthOptions{BizAppID: account})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sb.Sim.Authorize(ctx, wxsim.AuthorizeRequest{ComponentAppID: cid, PreAuthCode: auth.Session.PreAuthCode, AuthorizerAppID: account})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.failFrom("SaveGrant")
+	if _, err := eng.CaptureCode(ctx, auth.Session.ID, res.AuthCode, flow.SourceRedirect); err == nil {
+		t.Fatal("CaptureCode stored the grant with the store down")
+	}
+	eng.Close() // HeldDeadline is 1 s in outageEngine
+	out := logs.String()
+	for _, want := range []string{"credentials lost at shutdown", "the grant of " + account, "wxauth import"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("shutdown log lacks %q:\n%s", want, out)
+		}
+	}
+	fs.setDown(false)
+	rep, err := sb.Engine.ImportAuthorizers(ctx, cid, nil)
+	if err != nil || rep.Count(flow.AdoptImported) != 1 {
+		t.Fatalf("import after the outage: %s, %v", rep.Summary(), err)
+	}
+	a, err := sb.DB.Authorizer(ctx, cid, account)
+	if err != nil || a.RefreshToken == "" || a.AccessToken == "" {
+		t.Fatalf("recovered: %+v, %v", a, err)
+	}
+	if info := sb.Sim.CheckToken(a.AccessToken); !info.Valid {
+		t.Fatalf("the recovered token is refused at WeChat: %+v", info)
+	}
+	if strings.Contains(out, a.RefreshToken) {
+		t.Errorf("the shutdown log shows the refresh token:\n%s", out)
+	}
+}
