@@ -68,24 +68,26 @@ type Engine struct {
 	exchangeTimeout time.Duration
 	noResponder     bool
 
-	mu           sync.Mutex
-	subs         map[int]chan Event
-	nextSub      int
-	crypters     map[string]*wxcrypt.Crypter // by component appid: pushes are checked without touching the database
-	warned       map[string]time.Time        // last stale-ticket warning per platform
-	locks        map[string]*sync.Mutex      // per platform: the lease is per process, this is per goroutine
-	blocked      map[string]block            // per platform: background refresh paused by a platform-wide error
-	leading      map[string]bool             // platforms this engine refreshes in the background (holds the lease)
-	deadSeen     map[string]time.Time        // lease holders found dead, and since when (holder.go)
-	bg           sync.WaitGroup              // background exchanges started by pushes
-	raw          Store                       // the store as given; db is it seen through watch
-	watch        *storeWatch                 // is the store answering? (storehealth.go)
-	held         *heldQueue                  // credentials WeChat gave that the store did not take yet (held.go)
-	keepers      sync.WaitGroup              // the keeper writing them (keeper.go)
+	mu       sync.Mutex
+	subs     map[int]chan Event
+	nextSub  int
+	crypters map[string]*wxcrypt.Crypter // by component appid: pushes are checked without touching the database
+	warned   map[string]time.Time        // last stale-ticket warning per platform
+	locks    map[string]*sync.Mutex      // per platform: the lease is per process, this is per goroutine
+	blocked  map[string]block            // per platform: background refresh paused by a platform-wide error
+	leading  map[string]bool             // platforms this engine refreshes in the background (holds the lease)
+	deadSeen map[string]time.Time        // lease holders found dead, and since when (holder.go)
+	bg       sync.WaitGroup              // background exchanges started by pushes
+	kick     chan struct{}               // wakes the refresher early (a first ticket arrived)
+
+	// The store going away (storehealth.go, held.go, keeper.go).
+	raw          Store          // the store as given; db is it seen through watch
+	watch        *storeWatch    // is the store answering?
+	held         *heldQueue     // credentials WeChat gave that the store did not take yet
+	keepers      sync.WaitGroup // the keeper writing them
 	closing      chan struct{}
 	closeOnce    sync.Once
 	heldDeadline time.Duration
-	kick         chan struct{} // wakes the refresher early (a first ticket arrived)
 }
 
 // New builds an Engine.

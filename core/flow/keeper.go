@@ -117,6 +117,10 @@ func (e *Engine) recordOutage(since time.Time) error {
 		}
 	}
 	e.notify(ctx, ev)
+	select { // what fell due during the outage is renewed now, not at the next tick
+	case e.kick <- struct{}{}:
+	default:
+	}
 	return nil
 }
 
