@@ -32,6 +32,9 @@ calls and the last few events. Read-only: nothing is refreshed.`,
 			ctx := cmd.Context()
 			eng, closeEng, err := a.openEngine(ctx, flow.MustExist)
 			if err != nil {
+				if flow.StoreUnavailable(err) {
+					return storeDownErr(err, flow.StoreHealth{})
+				}
 				return err
 			}
 			defer closeEng()
@@ -45,17 +48,17 @@ calls and the last few events. Read-only: nothing is refreshed.`,
 			} else {
 				ps, err := eng.Platforms(ctx)
 				if err != nil {
-					return engineErr(err)
+					return storeErr(eng, err)
 				}
 				for _, p := range ps {
 					ids = append(ids, p.ComponentAppID)
 				}
 			}
-			out := statusJSON{Now: eng.Now().Format(time.RFC3339), Platforms: []platformStatus{}}
+			out := statusJSON{Now: eng.Now().Format(time.RFC3339), Store: storeStatus{Reachable: true}, Platforms: []platformStatus{}}
 			for _, id := range ids {
 				ps, err := a.platformStatus(ctx, eng, id, nEvents)
 				if err != nil {
-					return engineErr(err)
+					return storeErr(eng, err)
 				}
 				out.Platforms = append(out.Platforms, ps)
 			}
@@ -81,6 +84,7 @@ calls and the last few events. Read-only: nothing is refreshed.`,
 
 type statusJSON struct {
 	Now       string           `json:"now"`
+	Store     storeStatus      `json:"store"`
 	Platforms []platformStatus `json:"platforms"`
 }
 

@@ -20,6 +20,7 @@ type (
 		componentAppID string
 		snap           flow.Snapshot
 		events         []flow.Event
+		store          flow.StoreHealth
 		err            error
 	}
 	platformsMsg struct {
@@ -90,10 +91,10 @@ func (m *Model) loadSnapshotCmd() tea.Cmd {
 	return func() tea.Msg {
 		snap, err := eng.Snapshot(ctx, componentAppID)
 		if err != nil {
-			return snapshotMsg{componentAppID: componentAppID, err: err}
+			return snapshotMsg{componentAppID: componentAppID, store: eng.StoreHealth(), err: err}
 		}
 		evs, err := eng.Events(ctx, componentAppID, eventsShown)
-		return snapshotMsg{componentAppID: componentAppID, snap: snap, events: evs, err: err}
+		return snapshotMsg{componentAppID: componentAppID, snap: snap, events: evs, store: eng.StoreHealth(), err: err}
 	}
 }
 

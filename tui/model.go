@@ -99,9 +99,10 @@ type Model struct {
 	dirty          bool
 	lastLoad       time.Time
 	loadErr        string
-	damaged        string         // why the database cannot be used (damaged.go); shown instead of any screen
-	byAppID        map[string]int // index into snap.Authorizers
-	selectOn       string         // authorizer appid to select once the next snapshot has it
+	store          flow.StoreHealth // is the store answering? (header)
+	damaged        string           // why the database cannot be used (damaged.go); shown instead of any screen
+	byAppID        map[string]int   // index into snap.Authorizers
+	selectOn       string           // authorizer appid to select once the next snapshot has it
 
 	stored []flow.Event // newest first, from the audit log
 	live   []eventRow   // events the engine does not store (rejected pushes), newest first

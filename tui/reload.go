@@ -78,9 +78,14 @@ func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
 		m.loading = false
 		return m.requestReload() // the platform was switched while reading
 	}
+	m.store = msg.store
 	if msg.err != nil {
 		m.loading = false
 		m.loadErr = msg.err.Error()
+		if flow.StoreUnavailable(msg.err) {
+			m.setStatus(levelErr, storeDownText(m.store, msg.err))
+			return nil
+		}
 		if !m.noteDamaged(msg.err) {
 			m.setStatus(levelErr, "cannot read the platform: "+msg.err.Error())
 		}

@@ -136,6 +136,9 @@ func (m *Model) renderHeader() string {
 	if m.opts.Sandbox != nil {
 		left += " " + st.Sandbox.Render("sandbox")
 	}
+	if !m.store.Reachable && !m.store.Since.IsZero() {
+		left += " " + st.Warn.Render("⚠ store unreachable since "+m.store.Since.Format("15:04:05")+heldNote(m.store))
+	}
 	if m.loaded && m.screen != screenSetup && m.screen != screenForm {
 		left += " " + st.Badge.Render(stateNames[m.snap.State])
 		for _, s := range m.snap.Side {

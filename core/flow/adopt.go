@@ -257,13 +257,13 @@ func (e *Engine) storeAdoption(ctx context.Context, p Platform, held bool, it wx
 		ad.Outcome = AdoptUnchanged
 		return ad, cur, nil
 	case stored:
-		if err := e.db.RecoverRefreshToken(ctx, p.ComponentAppID, appid, rt, e.clock.Now()); err != nil {
+		if err := e.saveRecovered(ctx, p.ComponentAppID, appid, rt, e.clock.Now()); err != nil {
 			return ad, cur, err
 		}
 		ad.Outcome = AdoptUpdated
 	default:
-		if _, err := e.db.SaveGrant(ctx, storage.Grant{ComponentAppID: p.ComponentAppID, AppID: appid, RefreshToken: rt,
-			FuncInfo: funcIDs(info.AuthorizationInfo.FuncInfo), At: e.clock.Now(), Source: "import"}); err != nil {
+		if _, err := e.saveGrant(ctx, storage.Grant{ComponentAppID: p.ComponentAppID, AppID: appid, RefreshToken: rt,
+			FuncInfo: funcIDs(info.AuthorizationInfo.FuncInfo), At: e.clock.Now(), Source: "import"}, ""); err != nil {
 			return ad, cur, err
 		}
 		ad.Outcome = AdoptImported

@@ -223,7 +223,11 @@ func (e *Engine) exchange(ctx context.Context, s Session, held bool) (Authorizer
 	if info.AuthorizerAccessToken != "" {
 		grant.ExpiresAt = now.Add(time.Duration(info.ExpiresIn) * time.Second)
 	}
-	prev, err := e.db.SaveGrant(context.WithoutCancel(ctx), grant) // WeChat gave it once: commit it whatever the caller does
+	prev, err := e.saveGrant(ctx, grant, s.ID) // WeChat gave it once: commit it (or hold it) whatever the caller does
+	var kept *HeldError
+	if errors.As(err, &kept) {
+		return Authorizer{}, err // the keeper stores it and finishes the session
+	}
 	if err != nil {
 		return Authorizer{}, e.exchangeFailed(ctx, s, "storing the authorization", err, codeAccepted)
 	}
@@ -286,7 +290,7 @@ func (e *Engine) storeInfo(ctx context.Context, p Platform, appid string, info w
 	// The info response carries the refresh token too; keep it if ours is missing.
 	if rt := info.AuthorizationInfo.AuthorizerRefreshToken; rt != "" {
 		if a, err := e.loadAuthorizer(ctx, p.ComponentAppID, appid); err == nil && a.RefreshToken == "" {
-			_ = e.db.RecoverRefreshToken(ctx, p.ComponentAppID, appid, rt, e.clock.Now())
+			_ = e.saveRecovered(ctx, p.ComponentAppID, appid, rt, e.clock.Now())
 		}
 	}
 }

@@ -80,7 +80,7 @@ func DatabaseDamaged(err error) bool {
 // DataDir is the directory of the engine's database (where its log is, and the console's
 // exports go), or "" when the store is not a file.
 func (e *Engine) DataDir() string {
-	if db, ok := e.db.(interface{ Path() string }); ok && db.Path() != "" {
+	if db, ok := e.raw.(interface{ Path() string }); ok && db.Path() != "" {
 		return filepath.Dir(db.Path())
 	}
 	return ""

@@ -226,7 +226,7 @@ func (e *Engine) checkClock(ctx context.Context, p Platform, opt DoctorOptions) 
 // directory: the database holds secrets).
 func (e *Engine) checkDatabase(ctx context.Context) Check {
 	const name = "database"
-	db, isFile := e.db.(interface {
+	db, isFile := e.raw.(interface {
 		Path() string
 		IntegrityCheck(ctx context.Context) (string, error)
 	})

@@ -46,6 +46,10 @@ type Config struct {
 	// NoReleaseResponder turns off the 全网发布 answers to the official test accounts (on by
 	// default: they only ever concern those ten accounts).
 	NoReleaseResponder bool
+	// HeldDeadline bounds how long Close keeps trying to store credentials held in memory
+	// while the store is unreachable (default 15 s); whatever is still held is then named in
+	// the log as lost.
+	HeldDeadline time.Duration
 }
 
 // Engine runs the flow for every platform in one database.
@@ -75,6 +79,15 @@ type Engine struct {
 	deadSeen map[string]time.Time        // lease holders found dead, and since when (holder.go)
 	bg       sync.WaitGroup              // background exchanges started by pushes
 	kick     chan struct{}               // wakes the refresher early (a first ticket arrived)
+
+	// The store going away (storehealth.go, held.go, keeper.go).
+	raw          Store          // the store as given; db is it seen through watch
+	watch        *storeWatch    // is the store answering?
+	held         *heldQueue     // credentials WeChat gave that the store did not take yet
+	keepers      sync.WaitGroup // the keeper writing them
+	closing      chan struct{}
+	closeOnce    sync.Once
+	heldDeadline time.Duration
 }
 
 // New builds an Engine.
@@ -94,6 +107,7 @@ func New(cfg Config) *Engine {
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
+	e.watchStore(cfg)
 	if e.random == nil {
 		e.random = rand.Reader
 	}
@@ -113,10 +127,13 @@ func New(cfg Config) *Engine {
 	return e
 }
 
-// Close waits for background work (code exchanges started by pushes) and hands the refresh
+// Close waits for background work (code exchanges started by pushes), for credentials held
+// while the store was unreachable (a short deadline, HeldDeadline), and hands the refresh
 // leases over, so another process can take over at once instead of after the lease TTL.
 func (e *Engine) Close() {
 	e.bg.Wait()
+	e.settleHeld(e.heldDeadline)
+	e.keepers.Wait()
 	e.releaseLeases()
 }
 

@@ -101,6 +101,7 @@ func (f *TokenFeed) Run(ctx context.Context) error {
 				return nil
 			}
 			f.e.log.Warn("token feed: reading the store failed; serving the last known tokens", "err", err)
+			f.applyHeld()
 		} else if full {
 			lastFull = time.Now()
 		}
@@ -180,7 +181,7 @@ func (f *TokenFeed) Poll(ctx context.Context, full bool) error {
 		}
 		fresh = append(fresh, creds...)
 	}
-	f.apply(fresh, seen, cursors, full)
+	f.apply(f.withHeld(fresh), seen, cursors, full)
 	return nil
 }
 

@@ -139,7 +139,7 @@ func (e *Engine) resumeExchanges(ctx context.Context, p Platform) {
 	}
 	for _, s := range exchanging {
 		abandoned := s.claimedAt.Before(before) || (s.claimedBy != e.holder && e.deadHolder(s.claimedBy))
-		if !abandoned {
+		if !abandoned || e.held.session(s.ID) { // a held grant: only its write is missing (keeper.go)
 			continue
 		}
 		if ok, err := e.db.RetryExchange(ctx, s.ID, s.claimedAt, e.holder); err != nil || !ok {

@@ -244,8 +244,7 @@ func (e *Engine) refreshAuthorizer(ctx context.Context, p Platform, a Authorizer
 		return err
 	}
 	now := e.clock.Now()
-	if _, err := e.db.SwapAuthorizerToken(ctx, p.ComponentAppID, a.AppID, a.accessVersion, got.AuthorizerAccessToken,
-		now, now.Add(time.Duration(got.ExpiresIn)*time.Second), got.AuthorizerRefreshToken); err != nil {
+	if err := e.saveToken(ctx, a, got.AuthorizerAccessToken, now, now.Add(time.Duration(got.ExpiresIn)*time.Second), got.AuthorizerRefreshToken); err != nil {
 		return fmt.Errorf("storing the access token of %s: %w", a.AppID, err)
 	}
 	e.emit(ctx, Event{Kind: EventAuthorizerToken, ComponentAppID: p.ComponentAppID, AuthorizerAppID: a.AppID,
@@ -281,7 +280,7 @@ func (e *Engine) recoverRefreshToken(ctx context.Context, p Platform, a Authoriz
 	}
 	for _, it := range list {
 		if it.AuthorizerAppID == a.AppID && it.RefreshToken != "" && it.RefreshToken != a.RefreshToken {
-			if err := e.db.RecoverRefreshToken(ctx, p.ComponentAppID, a.AppID, it.RefreshToken, e.clock.Now()); err != nil {
+			if err := e.saveRecovered(ctx, p.ComponentAppID, a.AppID, it.RefreshToken, e.clock.Now()); err != nil {
 				return err
 			}
 			e.emit(ctx, Event{Kind: EventRefreshRecovered, Level: LevelWarn, ComponentAppID: p.ComponentAppID, AuthorizerAppID: a.AppID,
