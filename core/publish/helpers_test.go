@@ -5,7 +5,6 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -23,8 +22,6 @@ type env struct {
 	sb   *sandbox.Sandbox
 	ctx  context.Context
 	comp string
-	pub  *publish.Publisher
-	feed *flow.TokenFeed
 }
 
 func startEnv(t *testing.T) *env {
@@ -192,22 +189,7 @@ func powerwechatRead(ctx context.Context, c *redis.Client, key, tokenKey string)
 	return s
 }
 
-// powerwechatTicket reads the ticket key PowerWeChat's VerifyTicket.GetTicket reads.
-func powerwechatTicket(ctx context.Context, c *redis.Client, comp string) string {
-	return wechatpyRead(ctx, c, "powerwechat.open_platform.verify_ticket."+comp) // also json
-}
-
 func md5hex(s string) string {
 	sum := md5.Sum([]byte(s))
 	return hex.EncodeToString(sum[:])
-}
-
-// ttlOf is a key's TTL, or -1 s when it has none / is missing.
-func ttlOf(t *testing.T, ctx context.Context, c *redis.Client, key string) time.Duration {
-	t.Helper()
-	d, err := c.TTL(ctx, key).Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		t.Fatal(err)
-	}
-	return d
 }

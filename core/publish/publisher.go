@@ -216,6 +216,7 @@ type Health struct {
 	Format    Format
 	URL       string // masked
 	Connected bool   // the last command succeeded
+	Syncs     int    // full syncs completed (at start, after a failure, at each reconcile)
 	flow.SinkHealth
 }
 

@@ -98,7 +98,7 @@ func (s *sink) health() Health {
 	if oldest := oldestOf(s.pending); !oldest.IsZero() && time.Since(oldest) > h.Lag {
 		h.Lag = time.Since(oldest)
 	}
-	return Health{SinkID: s.cfg.ID, Format: s.layout.format, URL: MaskURL(s.cfg.URL), Connected: s.ok, SinkHealth: h}
+	return Health{SinkID: s.cfg.ID, Format: s.layout.format, URL: MaskURL(s.cfg.URL), Connected: s.ok, Syncs: s.syncs, SinkHealth: h}
 }
 
 func oldestOf(m map[flow.CredentialKey]time.Time) time.Time {

@@ -33,6 +33,7 @@ type sink struct {
 	stat     flow.SinkHealth
 	ok       bool // the last command succeeded
 	failures int
+	syncs    int  // full syncs completed
 	dirty    bool // health changed since last saved
 }
 
@@ -142,7 +143,7 @@ func (s *sink) backoff() time.Duration {
 }
 
 // take empties the queue (everything when a full sync is due) and says when each was noticed.
-func (s *sink) take() map[flow.CredentialKey]time.Time {
+func (s *sink) take() (map[flow.CredentialKey]time.Time, bool) {
 	s.mu.Lock()
 	full := s.full
 	batch := s.pending
@@ -164,7 +165,7 @@ func (s *sink) take() map[flow.CredentialKey]time.Time {
 		}
 		s.mu.Unlock()
 	}
-	return batch
+	return batch, full
 }
 
 // plan is the writes and deletions of one batch.
@@ -217,8 +218,14 @@ func (s *sink) planBatch(batch map[flow.CredentialKey]time.Time) plan {
 
 // flush writes what is queued, pipelined. On failure the batch goes back in the queue.
 func (s *sink) flush(ctx context.Context) error {
-	batch := s.take()
+	batch, full := s.take()
 	if len(batch) == 0 {
+		if full {
+			s.mu.Lock()
+			s.full = false
+			s.syncs++
+			s.mu.Unlock()
+		}
 		return nil
 	}
 	pl := s.planBatch(batch)
@@ -234,6 +241,9 @@ func (s *sink) flush(ctx context.Context) error {
 		s.full = true
 		s.failed(err)
 		return err
+	}
+	if full {
+		s.syncs++
 	}
 	s.full = false
 	for k, keys := range pl.keys {
