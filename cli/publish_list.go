@@ -34,24 +34,10 @@ type sinkJSON struct {
 	ForeignAt      any      `json:"foreign_at"`
 }
 
-// sinkState summarises a sink's health: waiting (nobody has published to it yet), failing (the
-// last attempt failed), stale (its publisher stopped reporting) or ok.
-func sinkState(now time.Time, h flow.SinkHealth) string {
-	switch {
-	case h.At.IsZero():
-		return "waiting"
-	case !h.LastErrorAt.IsZero() && h.LastErrorAt.After(h.LastWriteAt):
-		return "failing"
-	case now.Sub(h.At) > time.Minute:
-		return "stale"
-	}
-	return "ok"
-}
-
 func sinkJSONOf(now time.Time, s flow.Sink) sinkJSON {
 	h := s.Health
 	return sinkJSON{ID: s.ID, URL: publish.MaskURL(s.URL), Format: s.Format, Prefix: s.Prefix, ComponentAppID: s.ComponentAppID,
-		AppIDs: s.AppIDs, Component: s.Component, Authorizers: s.Authorizers, State: sinkState(now, h),
+		AppIDs: s.AppIDs, Component: s.Component, Authorizers: s.Authorizers, State: publish.State(now, h),
 		ReportedAt: timeJSON(h.At), Writer: h.Writer, LastWriteAt: timeJSON(h.LastWriteAt), LagMillis: h.Lag.Milliseconds(),
 		Pending: h.Pending, Keys: h.Keys, LastError: h.LastError, LastErrorAt: timeJSON(h.LastErrorAt),
 		ForeignKey: h.ForeignKey, ForeignAt: timeJSON(h.ForeignAt)}
@@ -100,7 +86,7 @@ written, last error, and the last key found rewritten by another program.`,
 // writeSink prints a sink and its health, indented.
 func writeSink(w io.Writer, now time.Time, s flow.Sink, indent string) {
 	h := s.Health
-	state := sinkState(now, h)
+	state := publish.State(now, h)
 	fmt.Fprintf(w, "%ssink %d  %-11s %s  %s\n", indent, s.ID, s.Format, publish.MaskURL(s.URL), state)
 	fmt.Fprintf(w, "%s  %s\n", indent, flow.Printable(selectionText(s)))
 	if h.At.IsZero() {
@@ -113,7 +99,6 @@ func writeSink(w io.Writer, now time.Time, s flow.Sink, indent string) {
 		fmt.Fprintf(w, "%s  last error %s: %s\n", indent, agoText(now, h.LastErrorAt), flow.Printable(h.LastError))
 	}
 	if h.ForeignKey != "" {
-		fmt.Fprintf(w, "%s  ! %s another program wrote %s: stop its own refresher (its SDK should only read); wxauth wrote the token back\n",
-			indent, agoText(now, h.ForeignAt), flow.Printable(h.ForeignKey))
+		fmt.Fprintf(w, "%s  ! %s another program wrote %s: %s\n", indent, agoText(now, h.ForeignAt), flow.Printable(h.ForeignKey), publish.ForeignRemedy)
 	}
 }

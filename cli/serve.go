@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"wxauth/core/flow"
+	"wxauth/core/publish"
 )
 
 // serveCmd is long for its help text; the work is in the engine (Listen, RunRefresher).
@@ -77,6 +78,10 @@ database turns out damaged (the message says how to check and restore it).`,
 				return withCode(ExitFailure, err)
 			}
 			runRefresher(ctx, eng, interval, &running, failed)
+			// Tokens into the Redis sinks (`wxauth publish`), for the platforms this process
+			// holds the lease of. The publisher's Health is for the token service's /metrics.
+			_, waitPublisher := publish.Start(ctx, eng, publish.Options{})
+			running.Go(waitPublisher)
 			select {
 			case <-ctx.Done():
 				fmt.Fprintln(a.err, "serve: stopping")

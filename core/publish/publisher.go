@@ -234,3 +234,15 @@ func (p *Publisher) Health() []Health {
 	}
 	return out
 }
+
+// Start runs a token feed and a publisher on eng until ctx ends (serve and the console call
+// it where they run the refresher); wait returns once both have stopped.
+func Start(ctx context.Context, eng *flow.Engine, opt Options) (pub *Publisher, wait func()) {
+	Silence()
+	feed := eng.NewTokenFeed(0)
+	pub = New(eng, feed, opt)
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = feed.Run(ctx) })
+	wg.Go(func() { _ = pub.Run(ctx) })
+	return pub, wg.Wait
+}
