@@ -119,10 +119,15 @@ func (s *sink) saveHealth(ctx context.Context) {
 		return
 	}
 	s.mu.Lock()
-	dirty := s.dirty || len(s.pending) > 0
+	// Saved when something changed, and at least every healthBeat: the report's age is how
+	// readers tell a running publisher from a stopped one.
+	due := s.dirty || len(s.pending) > 0 || time.Since(s.savedAt) >= healthBeat
 	s.dirty = false
+	if due {
+		s.savedAt = time.Now()
+	}
 	s.mu.Unlock()
-	if !dirty {
+	if !due {
 		return
 	}
 	h := s.health().SinkHealth
@@ -131,6 +136,10 @@ func (s *sink) saveHealth(ctx context.Context) {
 		s.p.opt.Logger.Warn("publish: saving sink health failed", "sink", s.cfg.ID, "err", err)
 	}
 }
+
+// healthBeat is the longest a publishing process goes without reporting (State calls a report
+// older than staleAfter stale).
+const healthBeat = 20 * time.Second
 
 // publishesAny reports whether this process holds the lease of a platform the sink covers.
 func (s *sink) publishesAny() bool {

@@ -33,8 +33,9 @@ type sink struct {
 	stat     flow.SinkHealth
 	ok       bool // the last command succeeded
 	failures int
-	syncs    int  // full syncs completed
-	dirty    bool // health changed since last saved
+	syncs    int       // full syncs completed
+	savedAt  time.Time // when the health was last stored
+	dirty    bool      // health changed since last saved
 }
 
 func newSink(p *Publisher, cfg flow.Sink) (*sink, error) {
