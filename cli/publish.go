@@ -96,6 +96,7 @@ func (a *app) redisURL(cmd *cobra.Command, args []string, s *secretInput) (strin
 		if cmd.Flags().Changed(s.fileSet) {
 			return "", usageErr("give the Redis URL as an argument or with --%s, not both", s.fileSet)
 		}
+		fmt.Fprintln(a.err, "wxauth: note: a Redis URL given as an argument shows in ps and the shell history; $WXAUTH_REDIS_URL or --url-file - keep its password out")
 		return args[0], nil
 	}
 	v, given, err := a.resolveSecret(cmd, s, stdin)

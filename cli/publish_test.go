@@ -38,6 +38,9 @@ func TestPublishCommands(t *testing.T) {
 
 	r := wxOK(t, e.db, "publish", "add", rs.URL(0), "--format", "wxjava", "--prefix", "wx:open")
 	mustNotLeak(t, r, pw)
+	if !strings.Contains(r.err, "shows in ps") {
+		t.Fatalf("no warning about the URL in argv: %s", r.err)
+	}
 	masked := "redis://:****@127.0.0.1:"
 	if !strings.Contains(r.out, "sink 1 added: wxjava into "+masked) || !strings.Contains(r.out, "Redis answered in") {
 		t.Fatalf("add: %s", r.out)
@@ -150,6 +153,17 @@ func TestServePublishesIntoRedis(t *testing.T) {
 		return strings.Contains(r.out, "Redis sinks") && strings.Contains(r.out, "silenceper  redis://:****@") &&
 			strings.Contains(r.out, "  ok") && strings.Contains(r.out, "2 keys")
 	})
+	var st struct {
+		Sinks []struct {
+			URL   string `json:"url"`
+			State string `json:"state"`
+			Keys  int    `json:"keys"`
+		} `json:"sinks"`
+	}
+	wxJSON(t, e.db, &st, "status")
+	if len(st.Sinks) != 1 || !strings.HasPrefix(st.Sinks[0].URL, "redis://:****@127.0.0.1:") || st.Sinks[0].State != "ok" || st.Sinks[0].Keys != 2 {
+		t.Fatalf("status --json sinks: %+v", st.Sinks)
+	}
 	if code := stop(); code != 0 {
 		t.Fatalf("serve exited %d", code)
 	}
