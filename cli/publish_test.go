@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -167,4 +168,43 @@ func TestServePublishesIntoRedis(t *testing.T) {
 	if code := stop(); code != 0 {
 		t.Fatalf("serve exited %d", code)
 	}
+}
+
+// The console publishes too while it holds the lease (a real process in tmux), and its sinks
+// screen (P) shows the sink healthy with the URL masked.
+func TestConsolePublishesIntoRedis(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (CI installs it)")
+	}
+	const pw = "console-pw-7"
+	rs := redistest.Start(t, pw)
+	e := newSimEnv(t)
+	appid := firstMiniProgram(t)
+	e.authorizeByPaste(t, appid)
+	t.Setenv("WXAUTH_REDIS_URL", rs.URL(0))
+	wxOK(t, e.db, "publish", "add", "--format", "wechatpy")
+	a, err := e.storage(t).Authorizer(t.Context(), sandboxAppID, appid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	console := startConsole(t, buildWXAuth(t), e.db)
+	c := rs.Client(0)
+	waitFor(t, 30*time.Second, "the console to publish the authorizer token", func() bool {
+		return c.Get(t.Context(), "wechatpy:"+appid+"_access_token").Val() == `"`+a.AccessToken+`"`
+	})
+	console.tmux(t, "send-keys", "-t", "console", "P")
+	var screen string
+	waitFor(t, 30*time.Second, "the sinks screen to show the sink healthy", func() bool {
+		screen = console.capture(t)
+		return strings.Contains(screen, "Redis sinks") && strings.Contains(screen, "redis://:****@127.0.0.1:") &&
+			strings.Contains(screen, " ok ") && strings.Contains(screen, "2 keys")
+	})
+	if strings.Contains(screen, pw) {
+		t.Fatalf("the Redis password is on screen:\n%s", screen)
+	}
+	console.tmux(t, "send-keys", "-t", "console", "Escape")
+	waitFor(t, 15*time.Second, "esc to go back to the dashboard", func() bool {
+		return !strings.Contains(console.capture(t), "Redis sinks")
+	})
+	console.quit(t)
 }
