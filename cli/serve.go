@@ -29,6 +29,8 @@ makes exactly one of them refresh each platform, and another takes over if it st
 after a clean stop or when the stopped process ran on this host (even after kill -9), after the
 lease's 60 s otherwise. An
 ` + "`authorized`" + ` push alone is enough for serve to exchange the code and store the authorizer.
+With Redis sinks configured (` + "`wxauth publish`" + `), the process holding a platform's lease also writes
+its tokens into the keys the SDKs read.
 
 stdout gets one line per bound address ("serve: listening on http://ADDR"); events go to stderr
 (as JSON lines with --json). Exits 0 on SIGINT or SIGTERM, 1 if a listener fails or the
