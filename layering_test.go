@@ -25,6 +25,8 @@ func TestLayering(t *testing.T) {
 		{"storage", []string{"wxauth/core/", "wxauth/cli", "wxauth/tui"}},
 		{"core/callback", []string{"wxauth/core/flow", "wxauth/storage"}},
 		{"core/release", []string{"wxauth/core/flow", "wxauth/storage", "wxauth/core/callback"}},
+		// The Redis publishers consume the engine's feed and types: never the store or WeChat.
+		{"core/publish", []string{"wxauth/storage", "wxauth/core/wxapi", "wxauth/core/callback", "wxauth/core/wxsim", "wxauth/cli", "wxauth/tui"}},
 	}
 	for _, r := range rules {
 		for path, imports := range nonTestImports(t, r.dir) {

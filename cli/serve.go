@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"wxauth/core/flow"
+	"wxauth/core/publish"
 )
 
 // serveCmd is long for its help text; the work is in the engine (Listen, RunRefresher).
@@ -28,6 +29,8 @@ makes exactly one of them refresh each platform, and another takes over if it st
 after a clean stop or when the stopped process ran on this host (even after kill -9), after the
 lease's 60 s otherwise. An
 ` + "`authorized`" + ` push alone is enough for serve to exchange the code and store the authorizer.
+With Redis sinks configured (` + "`wxauth publish`" + `), the process holding a platform's lease also writes
+its tokens into the keys the SDKs read.
 
 stdout gets one line per bound address ("serve: listening on http://ADDR"); events go to stderr
 (as JSON lines with --json). Exits 0 on SIGINT or SIGTERM, 1 if a listener fails or the
@@ -77,6 +80,10 @@ database turns out damaged (the message says how to check and restore it).`,
 				return withCode(ExitFailure, err)
 			}
 			runRefresher(ctx, eng, interval, &running, failed)
+			// Tokens into the Redis sinks (`wxauth publish`), for the platforms this process
+			// holds the lease of. The publisher's Health is for the token service's /metrics.
+			_, waitPublisher := publish.Start(ctx, eng, publish.Options{})
+			running.Go(waitPublisher)
 			select {
 			case <-ctx.Done():
 				fmt.Fprintln(a.err, "serve: stopping")

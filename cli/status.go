@@ -62,9 +62,18 @@ calls and the last few events. Read-only: nothing is refreshed.`,
 				}
 				out.Platforms = append(out.Platforms, ps)
 			}
+			sinks, err := eng.Sinks(ctx)
+			if err != nil {
+				return engineErr(err)
+			}
+			out.Sinks = []sinkJSON{}
+			for _, s := range sinks {
+				out.Sinks = append(out.Sinks, sinkJSONOf(eng.Now(), s))
+			}
 			if a.flags.json {
 				return jsonOut(a.out, out)
 			}
+			defer writeSinks(a.out, eng.Now(), sinks)
 			if len(ids) == 0 {
 				fmt.Fprintf(a.out, "%s: no platform is configured\n  next: add one with `wxauth platform add`, or try the sandbox with `wxauth demo`\n", flow.StateNeedConfig)
 				return nil
@@ -86,6 +95,18 @@ type statusJSON struct {
 	Now       string           `json:"now"`
 	Store     storeStatus      `json:"store"`
 	Platforms []platformStatus `json:"platforms"`
+	Sinks     []sinkJSON       `json:"sinks"` // Redis sinks and their health (`publish list`)
+}
+
+// writeSinks ends `status` with the Redis sinks, when there are any.
+func writeSinks(w io.Writer, now time.Time, sinks []flow.Sink) {
+	if len(sinks) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nRedis sinks (wxauth publish)")
+	for _, s := range sinks {
+		writeSink(w, now, s, "  ")
+	}
 }
 
 type platformStatus struct {

@@ -371,7 +371,7 @@ func (db *DB) AuthorizersUpdatedSince(ctx context.Context, componentAppID string
 	defer rows.Close()
 	var out []Authorizer
 	for rows.Next() {
-		a, err := scanAuthorizer(rows)
+		a, err := scanAuthorizer(db.sealer(), rows)
 		if err != nil {
 			return nil, err
 		}

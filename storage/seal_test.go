@@ -28,6 +28,7 @@ var secrets = map[string]string{
 	"recovered":     "refreshtoken@@@RECOVERED-1a2b3c4d5e6f7a8b9c0d",
 	"authcode":      "queryauthcode@@@AUTHCODE-7e6d5c4b3a2918f7e6d5",
 	"otherplatform": "APPSECRET2-0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+	"redisurl":      "redis://:REDISPASS-5d6c7b8a9f0e1d2c@127.0.0.1:6379/0",
 }
 
 func mustKey(t testing.TB) storage.Key {
@@ -87,6 +88,8 @@ func fill(t testing.TB, db *storage.DB) {
 	must(db.CreateSession(ctx, storage.Session{ID: "s1", ComponentAppID: "wxc", PreAuthCode: "preauthcode@@@P", PreAuthExpiresAt: t0.Add(time.Hour), CreatedAt: t0}))
 	_, err = db.ClaimSession(ctx, "s1", secrets["authcode"], "redirect", "me")
 	must(err)
+	_, err = db.AddSink(ctx, storage.Sink{URL: secrets["redisurl"], Format: "silenceper", Component: true, Authorizers: true, CreatedAt: t0})
+	must(err)
 }
 
 // check reads every secret back through the store's methods.
@@ -117,6 +120,9 @@ func check(t testing.TB, db *storage.DB) {
 	as, err := db.Authorizers(ctx, "wxc")
 	if err != nil || len(as) != 1 || as[0].AccessToken != secrets["access2"] {
 		t.Errorf("authorizers %v %v", as, err)
+	}
+	if sinks, err := db.Sinks(ctx); err != nil || len(sinks) != 1 || sinks[0].URL != secrets["redisurl"] {
+		t.Errorf("sinks %v %v", sinks, err)
 	}
 	hist, err := db.RefreshTokenHistory(ctx, "wxc", "wxa")
 	want := []string{secrets["refresh1"], secrets["refresh2"], secrets["recovered"]}
@@ -330,9 +336,9 @@ func TestRotateKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 2 platforms × 3, a ticket, a component token, an authorizer × 2, 3 history, a code.
-	if n != 14 {
-		t.Errorf("re-sealed %d values, want 14", n)
+	// 2 platforms × 3, a ticket, a component token, an authorizer × 2, 3 history, a code, a sink.
+	if n != 15 {
+		t.Errorf("re-sealed %d values, want 15", n)
 	}
 	check(t, db) // this handle now uses the new key
 	db.Close()

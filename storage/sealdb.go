@@ -30,6 +30,7 @@ var sealedColumns = []sealedColumn{
 	{"authorizers", "refresh_token", []string{"component_appid", "authorizer_appid"}},
 	{"refresh_tokens", "refresh_token", []string{"component_appid", "authorizer_appid"}},
 	{"auth_sessions", "auth_code", []string{"id"}},
+	{"sinks", "url", []string{"id"}}, // the Redis URL holds its password
 }
 
 // keyCheckText is sealed into seal_key.check_value: opening it proves the key.

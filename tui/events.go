@@ -58,6 +58,9 @@ func (m *Model) onEngineEvent(ev flow.Event) tea.Cmd {
 	if ev.ComponentAppID != "" && ev.ComponentAppID != m.componentAppID && !m.strangerPush(ev) {
 		return nil
 	}
+	if ev.Kind == flow.EventForeignWriter {
+		m.setStatus(levelWarn, oneLine(ev.Message)+" (P shows the Redis sinks)")
+	}
 	if ev.Kind == flow.EventPushRejected {
 		// Rejected pushes are not logged in the database (a flood must cost nothing): keep
 		// them here so the pane still shows them.

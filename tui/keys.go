@@ -9,7 +9,7 @@ type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom, NextField, PrevField, Left, Right key.Binding
 
 	Authorize, Approve, PushTicket, Refresh, RenewComponent, Platforms key.Binding
-	Import, EditPlatform, Doctor, Release                              key.Binding
+	Import, EditPlatform, Doctor, Release, Publish                     key.Binding
 	Filter, Sort, Reverse, FocusNext                                   key.Binding
 	Copy, CopyRefresh, Reveal, Export                                  key.Binding
 	OpenBrowser, CopyLink, QR, PasteInput, NewSession                  key.Binding
@@ -49,6 +49,7 @@ func DefaultKeyMap() KeyMap {
 		EditPlatform:   b([]string{"e"}, "e", "edit platform"),
 		Doctor:         b([]string{"D"}, "D", "doctor"),
 		Release:        b([]string{"L"}, "L", "release check"),
+		Publish:        b([]string{"P"}, "P", "sinks"),
 		Filter:         b([]string{"/"}, "/", "filter"),
 		Sort:           b([]string{"s"}, "s", "sort by"),
 		Reverse:        b([]string{"S"}, "S", "reverse order"),

@@ -59,6 +59,7 @@ const (
 	screenPlatforms
 	screenDoctor
 	screenRelease
+	screenPublish
 )
 
 type focusArea int
@@ -128,9 +129,10 @@ type Model struct {
 	detail         detailPanel
 	setup          int
 	form           platformForm
-	platformCursor int        // the row of the platforms screen
-	imp            *importRun // the import running, if any
-	doctor         doctorView // the doctor screen's last run
+	platformCursor int         // the row of the platforms screen
+	imp            *importRun  // the import running, if any
+	doctor         doctorView  // the doctor screen's last run
+	publish        publishView // the Redis sinks screen
 
 	result  Result
 	release releaseState // the release screen (全网发布)

@@ -13,6 +13,7 @@ import (
 	"github.com/atotto/clipboard"
 
 	"wxauth/core/flow"
+	"wxauth/core/publish"
 )
 
 // RunOptions are Options plus what only a running program needs.
@@ -63,6 +64,10 @@ func Run(ctx context.Context, eng *flow.Engine, ro RunOptions) (Result, error) {
 				p.Send(databaseDamagedMsg{err})
 			}
 		})
+		// The lease holder publishes into the Redis sinks: while this console refreshes a
+		// platform, it writes that platform's keys too.
+		_, waitPublisher := publish.Start(ctx, eng, publish.Options{})
+		defer waitPublisher()
 	}
 	_, err := p.Run()
 	cancel()

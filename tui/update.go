@@ -62,6 +62,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.onImportDone(msg)
 	case doctorDoneMsg:
 		return m.onDoctorDone(msg)
+	case sinksMsg:
+		return m.onSinks(msg)
 	case exportDoneMsg:
 		return m.onExported(msg)
 	case databaseDamagedMsg:
@@ -90,6 +92,9 @@ func (m *Model) onTick() tea.Cmd {
 	cmds := []tea.Cmd{m.tickCmd()}
 	if m.componentAppID != "" && m.now.Sub(m.lastLoad) >= m.opts.ReloadEvery {
 		cmds = append(cmds, m.requestReload())
+	}
+	if m.screen == screenPublish {
+		cmds = append(cmds, m.loadSinks()) // the health changes while the screen is open
 	}
 	return tea.Batch(cmds...)
 }
@@ -171,6 +176,8 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.platformsKey(msg)
 	case screenDoctor:
 		return m.doctorKey(msg)
+	case screenPublish:
+		return m.publishKey(msg)
 	case screenRelease:
 		return m.releaseKey(msg)
 	}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -45,6 +46,8 @@ func (m *Model) Render() string {
 		body = m.renderPlatforms(bodyH)
 	case screenDoctor:
 		body = m.renderDoctor(bodyH)
+	case screenPublish:
+		body = m.renderPublish(bodyH)
 	case screenRelease:
 		body = m.renderRelease(bodyH)
 	}
@@ -253,6 +256,8 @@ func (m *Model) helpFor() helpKeys {
 		return helpKeys{short: []key.Binding{bind("enter", "show"), k.EditPlatform, k.AddPlatform, k.Back, quit}}
 	case screenDoctor:
 		return helpKeys{short: []key.Binding{bind("r", "check again"), k.Back, quit}}
+	case screenPublish:
+		return helpKeys{short: []key.Binding{bind("r", "reload"), k.Back, quit}}
 	case screenRelease:
 		return helpKeys{short: []key.Binding{bind("enter", "run release test"), k.Back, quit}}
 	case screenDetail:
@@ -284,7 +289,7 @@ func (m *Model) helpFor() helpKeys {
 		enabled(k.Authorize, approve, k.PushTicket, k.RenewComponent, k.Platforms, k.Import, quit),
 		{k.Enter, k.Copy, k.CopyRefresh, k.Refresh, k.Export, k.Help},
 		{k.Filter, k.Sort, k.Reverse, k.FocusNext, k.Doctor, k.Release},
-		nav,
+		append(slices.Clone(nav), k.Publish),
 	}
 	return helpKeys{short: short, full: full}
 }

@@ -23,6 +23,7 @@ type Store interface {
 	EventLog
 	CallCounter
 	RenewalStore
+	SinkStore
 }
 
 // PlatformStore keeps the platforms' configuration.

@@ -65,3 +65,11 @@ BEGIN SELECT RAISE(ABORT, 'wxauth: refused a secret not sealed under the databas
 CREATE TRIGGER auth_sessions_sealed_update BEFORE UPDATE OF auth_code ON auth_sessions
 WHEN (NEW.auth_code <> OLD.auth_code AND (NEW.auth_code <> '' AND substr(NEW.auth_code, 1, 14) <> (SELECT 'wxs1:' || key_id || ':' FROM seal_key)))
 BEGIN SELECT RAISE(ABORT, 'wxauth: refused a secret not sealed under the database key; a wxauth still runs with an old key or none: restart it with the current key (wxauth key status)'); END;
+
+CREATE TRIGGER sinks_sealed_insert BEFORE INSERT ON sinks
+WHEN (NEW.url <> '' AND substr(NEW.url, 1, 14) <> (SELECT 'wxs1:' || key_id || ':' FROM seal_key))
+BEGIN SELECT RAISE(ABORT, 'wxauth: refused a secret not sealed under the database key; a wxauth still runs with an old key or none: restart it with the current key (wxauth key status)'); END;
+
+CREATE TRIGGER sinks_sealed_update BEFORE UPDATE OF url ON sinks
+WHEN (NEW.url <> OLD.url AND (NEW.url <> '' AND substr(NEW.url, 1, 14) <> (SELECT 'wxs1:' || key_id || ':' FROM seal_key)))
+BEGIN SELECT RAISE(ABORT, 'wxauth: refused a secret not sealed under the database key; a wxauth still runs with an old key or none: restart it with the current key (wxauth key status)'); END;
