@@ -226,7 +226,7 @@ func TestSealedDatabaseThroughTheCLI(t *testing.T) {
 		Columns []map[string]any `json:"columns"`
 	}
 	r = wxOK(t, db, "key", "status", "--json")
-	if err := json.Unmarshal([]byte(r.out), &st); err != nil || !st.Sealed || st.KeyID != key.ID() || len(st.Columns) != 9 {
+	if err := json.Unmarshal([]byte(r.out), &st); err != nil || !st.Sealed || st.KeyID != key.ID() || len(st.Columns) != 10 {
 		t.Fatalf("key status: %v\n%s", err, r.out)
 	}
 	assertSecretsHidden(t, secrets, map[string][]byte{"key status": []byte(r.out)})
