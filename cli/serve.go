@@ -10,12 +10,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"wxauth/core/flow"
+	"wxauth/core/tokenapi"
 )
 
 // serveCmd is long for its help text; the work is in the engine (Listen, RunRefresher).
 func (a *app) serveCmd() *cobra.Command {
 	var listen string
 	var interval time.Duration
+	api := tokenapi.ListenOptions{}
 	cmd := &cobra.Command{
 		Use:   "serve [--listen ADDR] [--interval 15s]",
 		Short: "Run the listener and the refresher for every platform until SIGINT/SIGTERM",
@@ -43,6 +45,11 @@ database turns out damaged (the message says how to check and restore it).`,
 			if listen != "" {
 				if err := flow.CheckListenAddr(listen); err != nil {
 					return usageErr("--listen: %w", err)
+				}
+			}
+			if api.Addr != "" {
+				if err := tokenapi.CheckListen(api); err != nil {
+					return usageErr("--api: %w", err)
 				}
 			}
 			eng, closeEng, err := a.openEngine(cmd.Context(), flow.MustExist)
@@ -76,6 +83,17 @@ database turns out damaged (the message says how to check and restore it).`,
 			if err != nil {
 				return withCode(ExitFailure, err)
 			}
+			if api.Addr != "" {
+				err := a.serveTokenAPI(ctx, eng, api, &running, failed)
+				switch {
+				case err != nil && !cmd.Flags().Changed("api") && flow.AddrInUse(err):
+					// The default address is taken (another serve on this host serves the API):
+					// this one refreshes and listens all the same.
+					fmt.Fprintf(a.err, "serve: token API not started: %s is in use (another wxauth serve?); give --api ADDR to serve it here too\n", api.Addr)
+				case err != nil:
+					return withCode(ExitFailure, err)
+				}
+			}
 			runRefresher(ctx, eng, interval, &running, failed)
 			select {
 			case <-ctx.Done():
@@ -89,6 +107,10 @@ database turns out damaged (the message says how to check and restore it).`,
 	f := cmd.Flags()
 	f.StringVar(&listen, "listen", "", "bind this address for every platform instead of each platform's own")
 	f.DurationVar(&interval, "interval", 15*time.Second, "how often the refresher looks for credentials due for renewal")
+	f.StringVar(&api.Addr, "api", tokenapi.DefaultAddr, "serve the token API (中控) for other programs on this address; \"\" turns it off")
+	f.StringVar(&api.TLSCert, "api-tls-cert", "", "serve the token API over TLS with this certificate (PEM)")
+	f.StringVar(&api.TLSKey, "api-tls-key", "", "the TLS certificate's private key (PEM)")
+	f.BoolVar(&api.AllowPlaintext, "api-allow-plaintext", false, "allow plain HTTP for the token API on a non-loopback address (a trusted private network)")
 	f.BoolVar(&a.noReleaseResponder, "no-release-responder", false, "do not answer the 全网发布 test's messages to the official test accounts")
 	return cmd
 }
@@ -96,7 +118,7 @@ database turns out damaged (the message says how to check and restore it).`,
 // listen binds every address, printing each once it is bound; failed yields the error of a
 // listener that stops serving.
 func (a *app) listen(ctx context.Context, eng *flow.Engine, addrs []string, running *sync.WaitGroup) (chan error, error) {
-	failed := make(chan error, len(addrs)+1) // +1: the refresher on a damaged database
+	failed := make(chan error, len(addrs)+2) // +2: the refresher on a damaged database, the token API
 	for _, addr := range addrs {
 		bound, done, err := eng.Listen(ctx, addr)
 		if err != nil {
@@ -112,6 +134,33 @@ func (a *app) listen(ctx context.Context, eng *flow.Engine, addrs []string, runn
 		}()
 	}
 	return failed, nil
+}
+
+// serveTokenAPI serves the token API on its own address (never the WeChat-facing listener) until
+// ctx ends; failed yields its error if it stops serving.
+func (a *app) serveTokenAPI(ctx context.Context, eng *flow.Engine, o tokenapi.ListenOptions, running *sync.WaitGroup, failed chan<- error) error {
+	srv := tokenapi.New(tokenapi.Config{Engine: eng, Logger: eng.Logger()})
+	bound, done, err := srv.Listen(ctx, o)
+	if err != nil {
+		return fmt.Errorf("%w\n  what to do: free the address, pick another with --api ADDR, or turn the token API off with --api \"\"", err)
+	}
+	scheme := "http"
+	if o.TLSCert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(a.out, "serve: token API on %s://%s\n", scheme, bound)
+	running.Add(2)
+	go func() {
+		defer running.Done()
+		srv.Run(ctx)
+	}()
+	go func() {
+		defer running.Done()
+		if err := <-done; err != nil {
+			failed <- fmt.Errorf("token API %s: %w", bound, err)
+		}
+	}()
+	return nil
 }
 
 // runRefresher runs the refresher until ctx ends (it hands its leases over before returning).

@@ -1,0 +1,71 @@
+package tokenapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"wxauth/core/flow"
+)
+
+// writeToken answers with a credential. The body is built by hand: it is the hot path, and
+// tokens and appids are plain ASCII (quoted with strconv anyway).
+func writeToken(w http.ResponseWriter, c flow.Credential, now time.Time, reminted *bool) {
+	b := make([]byte, 0, 320)
+	b = append(b, `{"token":`...)
+	b = strconv.AppendQuote(b, c.Token)
+	b = append(b, `,"expires_at":`...)
+	b = strconv.AppendQuote(b, c.ExpiresAt.UTC().Format(time.RFC3339))
+	b = append(b, `,"expires_in":`...)
+	b = strconv.AppendInt(b, max(int64(c.ExpiresAt.Sub(now)/time.Second), 0), 10)
+	if !c.IsComponent() {
+		b = append(b, `,"authorizer_appid":`...)
+		b = strconv.AppendQuote(b, c.AuthorizerAppID)
+	}
+	b = append(b, `,"component_appid":`...)
+	b = strconv.AppendQuote(b, c.ComponentAppID)
+	if reminted != nil {
+		b = append(b, `,"reminted":`...)
+		b = strconv.AppendBool(b, *reminted)
+	}
+	b = append(b, "}\n"...)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write(b)
+}
+
+// apiError is the body of every error.
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Remedy  string `json:"remedy,omitempty"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg, remedy string) {
+	var e apiError
+	e.Error.Code, e.Error.Message, e.Error.Remedy = code, msg, remedy
+	writeJSON(w, status, e)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func sortViews(vs []authorizerView) {
+	slices.SortFunc(vs, func(a, b authorizerView) int {
+		if c := strings.Compare(a.ComponentAppID, b.ComponentAppID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.AuthorizerAppID, b.AuthorizerAppID)
+	})
+}
