@@ -25,6 +25,9 @@ func TestLayering(t *testing.T) {
 		{"storage", []string{"wxauth/core/", "wxauth/cli", "wxauth/tui"}},
 		{"core/callback", []string{"wxauth/core/flow", "wxauth/storage"}},
 		{"core/release", []string{"wxauth/core/flow", "wxauth/storage", "wxauth/core/callback"}},
+		// The token service is a consumer of the engine: its types and feed, never rows or WeChat.
+		{"core/tokenapi", []string{"wxauth/storage", "wxauth/core/wxapi", "wxauth/core/wxsim"}},
+		{"tokenclient", []string{"wxauth/"}}, // stdlib only: users copy it into their programs
 	}
 	for _, r := range rules {
 		for path, imports := range nonTestImports(t, r.dir) {
@@ -65,4 +68,16 @@ func nonTestImports(t *testing.T, dir string) map[string][]string {
 		t.Fatalf("no Go files under %s", dir)
 	}
 	return out
+}
+
+// TestTokenClientIsStdlibOnly: tokenclient imports only the standard library, so programs can
+// vendor or copy it without pulling wxauth's dependencies.
+func TestTokenClientIsStdlibOnly(t *testing.T) {
+	for path, imports := range nonTestImports(t, "tokenclient") {
+		for _, imp := range imports {
+			if first, _, _ := strings.Cut(imp, "/"); strings.Contains(first, ".") || strings.HasPrefix(imp, "wxauth") {
+				t.Errorf("%s imports %s", path, imp)
+			}
+		}
+	}
 }
