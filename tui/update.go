@@ -62,6 +62,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.onImportDone(msg)
 	case doctorDoneMsg:
 		return m.onDoctorDone(msg)
+	case clientsMsg, clientKeyMsg, clientRemovedMsg, apiStatusMsg:
+		return m.onClientsMsg(msg)
 	case exportDoneMsg:
 		return m.onExported(msg)
 	case databaseDamagedMsg:
@@ -89,7 +91,10 @@ func (m *Model) onTick() tea.Cmd {
 	m.now = m.opts.Now()
 	cmds := []tea.Cmd{m.tickCmd()}
 	if m.componentAppID != "" && m.now.Sub(m.lastLoad) >= m.opts.ReloadEvery {
-		cmds = append(cmds, m.requestReload())
+		cmds = append(cmds, m.requestReload(), m.apiStatusCmd())
+		if m.screen == screenClients && !m.clients.loading {
+			cmds = append(cmds, m.loadClientsCmd())
+		}
 	}
 	return tea.Batch(cmds...)
 }
@@ -173,6 +178,8 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.doctorKey(msg)
 	case screenRelease:
 		return m.releaseKey(msg)
+	case screenClients:
+		return m.clientsKey(msg)
 	}
 	if key.Matches(msg, m.keys.Quit) {
 		return tea.Quit

@@ -1,8 +1,8 @@
 package tokenapi_test
 
 import (
-	"errors"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"

@@ -3,8 +3,10 @@ package tokenapi
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
@@ -98,4 +100,22 @@ func (s *Server) HTTPServer() *http.Server {
 		WriteTimeout:      60 * time.Second, // a renewal through the lease holder may take a while
 		IdleTimeout:       2 * time.Minute,
 	}
+}
+
+// Probe reports whether a token API answers /healthz at addr (plain HTTP on loopback: the
+// console's header asks whether a serve on this machine serves it).
+func Probe(ctx context.Context, hc *http.Client, addr string) bool {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var body struct{ Status string }
+	return resp.StatusCode == http.StatusOK && json.NewDecoder(io.LimitReader(resp.Body, 1024)).Decode(&body) == nil && body.Status == "ok"
 }
