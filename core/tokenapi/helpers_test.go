@@ -49,7 +49,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
@@ -90,7 +90,7 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-func (e *env) authorize(t *testing.T, appid string) string {
+func (e *env) authorize(t testing.TB, appid string) string {
 	t.Helper()
 	a, err := e.sb.Engine.StartAuthorization(e.ctx, e.comp, flow.AuthOptions{})
 	if err != nil {
