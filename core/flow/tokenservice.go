@@ -190,10 +190,34 @@ func (e *Engine) renewable(ctx context.Context, c Credential) error {
 	if b, paused := e.pausedUntil(c.ComponentAppID); paused {
 		return e.tokenFailure(ctx, c.ComponentAppID, c.AuthorizerAppID, &wxapi.Error{ErrCode: b.code})
 	}
+	if code := e.pausedByLog(ctx, c.ComponentAppID); code != 0 {
+		return e.tokenFailure(ctx, c.ComponentAppID, c.AuthorizerAppID, &wxapi.Error{ErrCode: code})
+	}
 	if !c.IsComponent() && (c.Status == AuthorizerRevoked || c.Status == AuthorizerNeedsReauth || c.Status == AuthorizerNoToken) {
 		return e.tokenFailure(ctx, c.ComponentAppID, c.AuthorizerAppID, errors.New("not usable"))
 	}
 	return nil
+}
+
+// pausedByLog is the errcode of a platform-wide failure any process logged that still pauses
+// the platform (the catalogue's pause, as pausedUntil applies it in the process that met it),
+// unless a token was obtained (or the quota cleared) since: a process that is not the lease
+// holder then answers at once instead of asking the holder to call WeChat into the same wall.
+func (e *Engine) pausedByLog(ctx context.Context, componentAppID string) int {
+	evs, err := e.Events(ctx, componentAppID, outcomesRead)
+	if err != nil {
+		return 0
+	}
+	now := e.clock.Now()
+	for _, ev := range evs {
+		switch {
+		case ev.Kind == EventComponentToken || ev.Kind == EventAuthorizerToken || ev.Kind == EventQuotaCleared:
+			return 0
+		case ev.Code != 0 && now.Before(blockFor(ev.At, ev.Code)):
+			return ev.Code
+		}
+	}
+	return 0
 }
 
 // storedCredential reads a credential from the store (not the feed: this is the slow path).

@@ -1,6 +1,7 @@
 package tokenapi_test
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -75,6 +76,13 @@ func TestUnavailableErrors(t *testing.T) {
 		calls := e.sb.Sim.Stats()
 		_, err = c.Get(e.ctx, e.b)
 		wantAPIError(t, err, http.StatusServiceUnavailable, "ip_not_whitelisted")
+		// Another process on the database (not the one that met 61004) refuses too, from the log.
+		other := flow.New(flow.Config{Store: e.sb.DB, Clock: e.sb.Sim})
+		_, err = other.TokenValidFor(e.ctx, e.comp, e.b, 0)
+		var te *flow.TokenError
+		if !errors.As(err, &te) || te.Kind != flow.FailIPRejected {
+			t.Fatalf("another process: %v", err)
+		}
 		if after := e.sb.Sim.Stats(); sum(after.Calls) != sum(calls.Calls) {
 			t.Fatalf("WeChat called again after 61004: %v → %v", calls.Calls, after.Calls)
 		}
