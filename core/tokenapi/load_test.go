@@ -86,7 +86,7 @@ type loadResult struct {
 }
 
 func (r *loadResult) add(o loadResult) { r.ok += o.ok; r.errors += o.errors; r.took += o.took }
-func (r loadResult) rate() float64   { return float64(r.ok) / r.took.Seconds() }
+func (r loadResult) rate() float64     { return float64(r.ok) / r.took.Seconds() }
 
 func pct(lat []time.Duration, p int) time.Duration {
 	if len(lat) == 0 {
