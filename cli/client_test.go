@@ -90,6 +90,10 @@ func TestServeAPIRefusesPlaintextOnTheNetwork(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.err, "--api-tls-cert") || !strings.Contains(r.err, "--api-allow-plaintext") {
 		t.Fatalf("exit %d, stderr %q", r.code, r.err)
 	}
+	r = wx(t, e.db, "", "serve", "--api", e.addr)
+	if r.code != 2 || !strings.Contains(r.err, "WeChat-facing listener") {
+		t.Fatalf("--api on the listener's address: exit %d, stderr %q", r.code, r.err)
+	}
 }
 
 // TestTwoServesShareTheTokenAPI: two `wxauth serve` processes on one database both answer the

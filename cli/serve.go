@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -31,11 +32,20 @@ after a clean stop or when the stopped process ran on this host (even after kill
 lease's 60 s otherwise. An
 ` + "`authorized`" + ` push alone is enough for serve to exchange the code and store the authorizer.
 
-stdout gets one line per bound address ("serve: listening on http://ADDR"); events go to stderr
+It also serves the token API (中控) for other programs on --api (default 127.0.0.1:8766, never the
+address WeChat reaches): keys made with ` + "`wxauth client add`" + `, tokens served from memory and renewed
+under the lease when needed, /healthz, /readyz and /metrics. A non-loopback --api needs
+--api-tls-cert/--api-tls-key or --api-allow-plaintext. When the default address is taken (another
+serve on this machine), serve says so and runs without it; an --api given explicitly must bind.
+
+stdout gets one line per bound address ("serve: listening on http://ADDR", "serve: token API on
+http://ADDR"); events go to stderr
 (as JSON lines with --json). Exits 0 on SIGINT or SIGTERM, 1 if a listener fails or the
 database turns out damaged (the message says how to check and restore it).`,
 		Example: `  wxauth serve
   wxauth serve --listen 0.0.0.0:8765          # behind a reverse proxy on another host
+  wxauth serve --api 0.0.0.0:8766 --api-tls-cert cert.pem --api-tls-key key.pem
+  wxauth serve --api ""                        # no token API
   systemd: ExecStart=/usr/local/bin/wxauth serve --db /var/lib/wxauth/wxauth.db`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -70,6 +80,9 @@ database turns out damaged (the message says how to check and restore it).`,
 				return withCode(ExitWaiting, fmt.Errorf("no platform is configured\n  what to do: add one with `wxauth platform add`, or try `wxauth demo`"))
 			}
 			addrs := listenAddrs(ps, listen)
+			if api.Addr != "" && slices.Contains(addrs, api.Addr) {
+				return usageErr("--api %s is the address of the WeChat-facing listener; give the token API its own (the default is %s)", api.Addr, tokenapi.DefaultAddr)
+			}
 
 			events, unsubscribe := eng.Subscribe(64)
 			running.Add(1)
