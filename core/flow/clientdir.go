@@ -66,17 +66,28 @@ func (d *ClientDirectory) Run(ctx context.Context) error {
 				d.e.log.Warn("token service: recording client reads failed; retrying", "err", err)
 			}
 		}
-		select {
-		case <-ctx.Done():
+		if err := d.wait(ctx, tick.C, &events); err != nil {
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 			defer cancel()
 			return d.Flush(fctx)
-		case <-tick.C:
-		case ev, ok := <-events:
+		}
+	}
+}
+
+// wait returns at the next tick or client change (other events are skipped), or with ctx's
+// error when it ends.
+func (d *ClientDirectory) wait(ctx context.Context, tick <-chan time.Time, events *<-chan Event) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick:
+			return nil
+		case ev, ok := <-*events:
 			if !ok {
-				events = nil
-			} else if ev.Kind != EventClientChanged {
-				continue
+				*events = nil
+			} else if ev.Kind == EventClientChanged {
+				return nil
 			}
 		}
 	}
