@@ -17,7 +17,7 @@ import (
 // command to run; nothing is asked of WeChat for them.
 func TestNeedsUserErrors(t *testing.T) {
 	e := newEnv(t)
-	c, key := e.client(t, flow.ClientSpec{Name: "svc"})
+	_, key := e.client(t, flow.ClientSpec{Name: "svc"})
 	if err := e.sb.Sim.Unauthorize(e.ctx, e.comp, e.a); err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func TestNeedsUserErrors(t *testing.T) {
 	before := e.sb.Sim.Stats().Calls["api_authorizer_token"]
 	var revoked error
 	waitFor(t, "the feed to see the revocation", func() bool {
-		_, revoked = c.Get(e.ctx, e.a)
+		_, revoked = tokenclient.New(e.url, key).Get(e.ctx, e.a) // a fresh client: no cache
 		return revoked != nil
 	})
 	ae := wantAPIError(t, revoked, http.StatusConflict, "revoked")
