@@ -27,6 +27,9 @@ func TestLayering(t *testing.T) {
 		{"core/release", []string{"wxauth/core/flow", "wxauth/storage", "wxauth/core/callback"}},
 		// The Redis publishers consume the engine's feed and types: never the store or WeChat.
 		{"core/publish", []string{"wxauth/storage", "wxauth/core/wxapi", "wxauth/core/callback", "wxauth/core/wxsim", "wxauth/cli", "wxauth/tui"}},
+		// The token service is a consumer of the engine: its types and feed, never rows or WeChat.
+		{"core/tokenapi", []string{"wxauth/storage", "wxauth/core/wxapi", "wxauth/core/wxsim"}},
+		{"tokenclient", []string{"wxauth/"}}, // stdlib only: users copy it into their programs
 	}
 	for _, r := range rules {
 		for path, imports := range nonTestImports(t, r.dir) {
@@ -67,4 +70,16 @@ func nonTestImports(t *testing.T, dir string) map[string][]string {
 		t.Fatalf("no Go files under %s", dir)
 	}
 	return out
+}
+
+// TestTokenClientIsStdlibOnly: tokenclient imports only the standard library, so programs can
+// vendor or copy it without pulling wxauth's dependencies.
+func TestTokenClientIsStdlibOnly(t *testing.T) {
+	for path, imports := range nonTestImports(t, "tokenclient") {
+		for _, imp := range imports {
+			if first, _, _ := strings.Cut(imp, "/"); strings.Contains(first, ".") || strings.HasPrefix(imp, "wxauth") {
+				t.Errorf("%s imports %s", path, imp)
+			}
+		}
+	}
 }

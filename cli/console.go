@@ -3,9 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"sync"
 
 	"wxauth/core/flow"
 	"wxauth/core/sandbox"
+	"wxauth/core/tokenapi"
 	"wxauth/tui"
 )
 
@@ -26,6 +29,11 @@ func (a *app) runConsole(ctx context.Context, eng *flow.Engine, opts ConsoleOpti
 	ro := tui.RunOptions{Options: tui.Options{Platform: a.flags.platform, Listen: opts.Sandbox == nil}, Refresher: opts.Sandbox == nil}
 	if opts.Sandbox != nil {
 		ro.Sandbox = opts.Sandbox
+	} else {
+		apiCtx, stopAPI := context.WithCancel(ctx)
+		var running sync.WaitGroup
+		defer func() { stopAPI(); running.Wait() }() // before the engine closes
+		ro.TokenAPI = consoleTokenAPI(apiCtx, eng, &running)
 	}
 	res, err := tui.Run(ctx, eng, ro)
 	if err != nil {
@@ -35,6 +43,23 @@ func (a *app) runConsole(ctx context.Context, eng *flow.Engine, opts ConsoleOpti
 		return a.firstRunSandbox(ctx)
 	}
 	return nil
+}
+
+// consoleTokenAPI serves the token API from the console on its default address when that is
+// free, as the console serves the listener; when it is taken (a `wxauth serve` runs), the header
+// says whether that one answers.
+func consoleTokenAPI(ctx context.Context, eng *flow.Engine, running *sync.WaitGroup) tui.TokenAPIStatus {
+	srv := tokenapi.New(tokenapi.Config{Engine: eng, Logger: eng.Logger()})
+	bound, done, err := srv.Listen(ctx, tokenapi.ListenOptions{Addr: tokenapi.DefaultAddr})
+	if err == nil {
+		running.Go(func() { srv.Run(ctx) })
+		running.Go(func() { <-done })
+		return func(context.Context) (bool, string) { return true, bound + " (here)" }
+	}
+	hc := &http.Client{}
+	return func(ctx context.Context) (bool, string) {
+		return tokenapi.Probe(ctx, hc, tokenapi.DefaultAddr), tokenapi.DefaultAddr
+	}
 }
 
 // consoleRun is the root command: the console on the configured database.

@@ -71,6 +71,8 @@ func (m *Model) dashboardAction(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return m.openDoctor(), true
 	case key.Matches(msg, m.keys.Publish):
 		return m.openPublish(), true
+	case key.Matches(msg, m.keys.Clients):
+		return m.openClients(), true
 	case key.Matches(msg, m.keys.Export):
 		return m.exportShown(), true
 	case key.Matches(msg, m.keys.Refresh):

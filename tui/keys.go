@@ -14,6 +14,7 @@ type KeyMap struct {
 	Copy, CopyRefresh, Reveal, Export                                  key.Binding
 	OpenBrowser, CopyLink, QR, PasteInput, NewSession                  key.Binding
 	Yes, No, Submit, AddPlatform, ChooseSandbox, ChooseReal            key.Binding
+	Clients, ClientAdd, ClientRotate, ClientRemove                     key.Binding
 }
 
 // DefaultKeyMap is the console's key map.
@@ -69,6 +70,10 @@ func DefaultKeyMap() KeyMap {
 		AddPlatform:    b([]string{"n"}, "n", "add platform"),
 		ChooseSandbox:  b([]string{"1"}, "1", "sandbox"),
 		ChooseReal:     b([]string{"2"}, "2", "real platform"),
+		Clients:        b([]string{"K"}, "K", "clients"),
+		ClientAdd:      b([]string{"a"}, "a", "add client"),
+		ClientRotate:   b([]string{"R"}, "R", "new key"),
+		ClientRemove:   b([]string{"X"}, "X", "remove client"),
 	}
 }
 

@@ -39,6 +39,9 @@ type Options struct {
 	Getenv      func(string) string
 	DataDir     string // where exports go unless the user types a path; default the database's directory
 	Dark        *bool  // force the palette; nil asks the terminal
+	// TokenAPI says whether a token API serves (this process or another), asked on each reload;
+	// nil leaves it out of the header.
+	TokenAPI TokenAPIStatus
 }
 
 // Result is what the console asks its caller to do after it exits.
@@ -60,6 +63,7 @@ const (
 	screenDoctor
 	screenRelease
 	screenPublish
+	screenClients
 )
 
 type focusArea int
@@ -136,6 +140,10 @@ type Model struct {
 
 	result  Result
 	release releaseState // the release screen (全网发布)
+
+	clients              clientsView // the clients screen (K)
+	apiServing, apiKnown bool        // the header's token-API word
+	apiWhere             string
 }
 
 // confirmPrompt asks y/n before an action with consequences.
@@ -207,7 +215,7 @@ func (m *Model) inputs() []*textinput.Model {
 	if m.export != nil {
 		out = append(out, &m.export.path)
 	}
-	return out
+	return append(out, m.clientInputs()...)
 }
 
 // Result reports what the user asked for on exit.
@@ -215,7 +223,7 @@ func (m *Model) Result() Result { return m.result }
 
 // Init loads the platforms and starts the clock.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.loadPlatformsCmd(), m.tickCmd(), probeClipboardCmd(m.opts.Getenv)}
+	cmds := []tea.Cmd{m.loadPlatformsCmd(), m.tickCmd(), probeClipboardCmd(m.opts.Getenv), m.apiStatusCmd()}
 	if !m.darkKnown {
 		cmds = append(cmds, tea.RequestBackgroundColor)
 	}

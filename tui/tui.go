@@ -66,7 +66,7 @@ func Run(ctx context.Context, eng *flow.Engine, ro RunOptions) (Result, error) {
 		})
 		// The lease holder publishes into the Redis sinks: while this console refreshes a
 		// platform, it writes that platform's keys too.
-		_, waitPublisher := publish.Start(ctx, eng, publish.Options{})
+		_, waitPublisher := publish.Start(ctx, eng, nil, publish.Options{})
 		defer waitPublisher()
 	}
 	_, err := p.Run()

@@ -64,6 +64,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.onDoctorDone(msg)
 	case sinksMsg:
 		return m.onSinks(msg)
+	case clientsMsg, clientKeyMsg, clientRemovedMsg, apiStatusMsg:
+		return m.onClientsMsg(msg)
 	case exportDoneMsg:
 		return m.onExported(msg)
 	case databaseDamagedMsg:
@@ -91,7 +93,10 @@ func (m *Model) onTick() tea.Cmd {
 	m.now = m.opts.Now()
 	cmds := []tea.Cmd{m.tickCmd()}
 	if m.componentAppID != "" && m.now.Sub(m.lastLoad) >= m.opts.ReloadEvery {
-		cmds = append(cmds, m.requestReload())
+		cmds = append(cmds, m.requestReload(), m.apiStatusCmd())
+		if m.screen == screenClients && !m.clients.loading {
+			cmds = append(cmds, m.loadClientsCmd())
+		}
 	}
 	if m.screen == screenPublish {
 		cmds = append(cmds, m.loadSinks()) // the health changes while the screen is open
@@ -180,6 +185,8 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.publishKey(msg)
 	case screenRelease:
 		return m.releaseKey(msg)
+	case screenClients:
+		return m.clientsKey(msg)
 	}
 	if key.Matches(msg, m.keys.Quit) {
 		return tea.Quit

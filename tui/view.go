@@ -50,6 +50,8 @@ func (m *Model) Render() string {
 		body = m.renderPublish(bodyH)
 	case screenRelease:
 		body = m.renderRelease(bodyH)
+	case screenClients:
+		body = m.renderClients(bodyH)
 	}
 	if m.damaged != "" {
 		body = m.renderDamaged(bodyH)
@@ -161,6 +163,7 @@ func (m *Model) renderHeader() string {
 			right = st.Warn.Render("○ not listening on " + addr)
 		}
 	}
+	right = m.apiHeader() + right
 	right += st.Dim.Render("  " + m.now.In(m.now.Location()).Format("15:04:05") + " ")
 	gap := m.width - ansiWidth(left) - ansiWidth(right)
 	if gap < 1 {
@@ -260,6 +263,11 @@ func (m *Model) helpFor() helpKeys {
 		return helpKeys{short: []key.Binding{bind("r", "reload"), k.Back, quit}}
 	case screenRelease:
 		return helpKeys{short: []key.Binding{bind("enter", "run release test"), k.Back, quit}}
+	case screenClients:
+		if m.clients.adding {
+			return helpKeys{short: []key.Binding{bind("enter", "add"), bind("tab", "next field"), bind("esc", "cancel"), k.ForceQuit}}
+		}
+		return helpKeys{short: []key.Binding{k.ClientAdd, k.ClientRotate, k.ClientRemove, k.Copy, k.Back, quit}}
 	case screenDetail:
 		short := []key.Binding{k.Copy, k.Reveal, k.Refresh, k.Export, k.Back, k.Help}
 		return helpKeys{short: short, full: [][]key.Binding{{k.Copy, k.CopyRefresh, k.Reveal}, {k.Refresh, k.Export}, {k.Up, k.Down, k.Back, k.Help, quit}}}
@@ -289,7 +297,7 @@ func (m *Model) helpFor() helpKeys {
 		enabled(k.Authorize, approve, k.PushTicket, k.RenewComponent, k.Platforms, k.Import, quit),
 		{k.Enter, k.Copy, k.CopyRefresh, k.Refresh, k.Export, k.Help},
 		{k.Filter, k.Sort, k.Reverse, k.FocusNext, k.Doctor, k.Release},
-		append(slices.Clone(nav), k.Publish),
+		append(slices.Clone(nav), k.Publish, k.Clients),
 	}
 	return helpKeys{short: short, full: full}
 }

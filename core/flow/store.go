@@ -24,6 +24,7 @@ type Store interface {
 	CallCounter
 	RenewalStore
 	SinkStore
+	ClientStore
 }
 
 // PlatformStore keeps the platforms' configuration.
@@ -105,6 +106,17 @@ type RenewalStore interface {
 	Renewal(ctx context.Context, id int64) (storage.RenewRequest, error)
 	PendingRenewals(ctx context.Context, componentAppID string) ([]storage.RenewRequest, error)
 	FinishRenewal(ctx context.Context, id int64, errText string, code int, needsUser bool, at time.Time) error
+}
+
+// ClientStore keeps the token service's clients: scope and key hash, and usage written in
+// batches.
+type ClientStore interface {
+	AddClient(ctx context.Context, c storage.TokenClient) error
+	Clients(ctx context.Context) ([]storage.TokenClient, error)
+	Client(ctx context.Context, name string) (storage.TokenClient, error)
+	RotateClientKey(ctx context.Context, name, keyHash string, at time.Time) error
+	RemoveClient(ctx context.Context, name string) error
+	RecordClientUse(ctx context.Context, uses []storage.ClientUse) error
 }
 
 // The SQLite store is a Store.

@@ -102,7 +102,7 @@ func noTicketError(p Platform, err error) error {
 	return &UserError{
 		Msg:    "no component_verify_ticket has arrived yet for " + p.ComponentAppID,
 		Remedy: "WeChat pushes one every 10 minutes to " + p.EventURL() + " once the platform is approved; ask for one now with `wxauth ticket push`, or click 全网发布",
-		Err:    err}
+		Err:    fmt.Errorf("%w: %w", errNoTicket, err)}
 }
 
 // AuthorizerToken returns a valid authorizer_access_token, refreshing it under the lease when

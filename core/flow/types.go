@@ -31,7 +31,9 @@ const (
 	EventError              EventKind = "error"
 	EventPlatformUpdated    EventKind = "platform_updated"
 	EventImported           EventKind = "authorizers_imported"
-	EventDoctorProbe        EventKind = "doctor_probe" // `wxauth doctor` reached the listener
+	EventDoctorProbe        EventKind = "doctor_probe"           // `wxauth doctor` reached the listener
+	EventClientChanged      EventKind = "token_client_changed"   // a token-service client added, rotated or removed
+	EventReportedInvalid    EventKind = "token_reported_invalid" // a token-service client reported a token WeChat refused
 )
 
 // Levels of events.

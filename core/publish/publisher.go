@@ -235,14 +235,17 @@ func (p *Publisher) Health() []Health {
 	return out
 }
 
-// Start runs a token feed and a publisher on eng until ctx ends (serve and the console call
-// it where they run the refresher); wait returns once both have stopped.
-func Start(ctx context.Context, eng *flow.Engine, opt Options) (pub *Publisher, wait func()) {
+// Start runs a publisher on eng until ctx ends (serve and the console call it where they run
+// the refresher), following feed, or a feed of its own when feed is nil (serve shares the token
+// service's, so the store is followed once); wait returns once everything it started stopped.
+func Start(ctx context.Context, eng *flow.Engine, feed *flow.TokenFeed, opt Options) (pub *Publisher, wait func()) {
 	Silence()
-	feed := eng.NewTokenFeed(0)
-	pub = New(eng, feed, opt)
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = feed.Run(ctx) })
+	if feed == nil {
+		feed = eng.NewTokenFeed(0)
+		wg.Go(func() { _ = feed.Run(ctx) })
+	}
+	pub = New(eng, feed, opt)
 	wg.Go(func() { _ = pub.Run(ctx) })
 	return pub, wg.Wait
 }
