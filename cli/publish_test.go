@@ -1,6 +1,9 @@
 package cli_test
 
 import (
+	"fmt"
+	"io"
+	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
@@ -135,7 +138,8 @@ func TestServePublishesIntoRedis(t *testing.T) {
 	e.authorizeByPaste(t, appid)
 	t.Setenv("WXAUTH_REDIS_URL", rs.URL(0))
 	wxOK(t, e.db, "publish", "add", "--format", "silenceper")
-	_, stop := startServe(t, e.db)
+	api := freeAddr(t)
+	_, stop := startServe(t, e.db, "--api", api)
 	c := rs.Client(0)
 	tok := e.storage(t)
 	a, err := tok.Authorizer(t.Context(), sandboxAppID, appid)
@@ -165,6 +169,20 @@ func TestServePublishesIntoRedis(t *testing.T) {
 	if len(st.Sinks) != 1 || !strings.HasPrefix(st.Sinks[0].URL, "redis://:****@127.0.0.1:") || st.Sinks[0].State != "ok" || st.Sinks[0].Keys != 2 {
 		t.Fatalf("status --json sinks: %+v", st.Sinks)
 	}
+	// The sink's health is on the token service's /metrics, without its URL.
+	waitFor(t, 30*time.Second, "the sink's health on /metrics", func() bool {
+		resp, err := http.Get("http://" + api + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if strings.Contains(string(body), pw) || strings.Contains(string(body), fmt.Sprintf(":%d", rs.Port)) {
+			t.Fatalf("/metrics shows the Redis URL:\n%s", body)
+		}
+		return strings.Contains(string(body), `wxauth_publish_keys{format="silenceper",sink="1"} 2`) &&
+			strings.Contains(string(body), `wxauth_publish_connected{format="silenceper",sink="1"} 1`)
+	})
 	if code := stop(); code != 0 {
 		t.Fatalf("serve exited %d", code)
 	}
