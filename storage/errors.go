@@ -94,6 +94,9 @@ func fileError(path string, err error) error {
 	if err == nil {
 		return nil
 	}
+	if path == "" { // a server database: no file to blame
+		return err
+	}
 	var fe *FileError
 	if errors.As(err, &fe) {
 		return err
