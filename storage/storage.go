@@ -281,3 +281,10 @@ func fromUnixMilli(v int64) time.Time {
 	}
 	return time.UnixMilli(v)
 }
+
+// SchemaVersion is the newest migration applied to the database.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := db.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v)
+	return v, err
+}

@@ -283,3 +283,17 @@ func (s *Server) Restart() error {
 	}
 	return err
 }
+
+// Crash kills mariadbd with SIGKILL (no shutdown, no flush) and starts it again on the same
+// data and address: what survives was committed durably.
+func (s *Server) Crash() error {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd != nil {
+		_ = cmd.Process.Kill()
+		<-done
+	}
+	return s.Restart()
+}

@@ -1,0 +1,116 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"wxauth/storage"
+)
+
+// TestMySQLURLs: what selects MySQL, what is refused, and that no form ever shows the password.
+func TestMySQLURLs(t *testing.T) {
+	for _, tc := range []struct{ target, err string }{
+		{"mysql://u:sekrit@db.internal/wx?tls=maybe", "tls=maybe is not one of"},
+		{"mysql://u:sekrit@db.internal/", "database name are required"},
+		{"mysql://:sekrit@db.internal/wx", "user, host and database name are required"},
+		{"mysql://u:sekrit@db.internal/wx?parseTime=true", `unknown parameter "parseTime"`},
+	} {
+		_, err := storage.Open(context.Background(), tc.target)
+		if err == nil || !strings.Contains(err.Error(), tc.err) || strings.Contains(err.Error(), "sekrit") {
+			t.Errorf("%s: err = %v, want %q without the password", tc.target, err, tc.err)
+		}
+	}
+	if got := storage.RedactURL("mysql://u:sekrit@h:3306/wx?tls=true"); got != "mysql://u@h:3306/wx?tls=true" {
+		t.Errorf("redacted = %q", got)
+	}
+	if !storage.URLHasPassword("mysql://u:p@h/wx") || storage.URLHasPassword("mysql://u@h/wx") {
+		t.Error("URLHasPassword wrong")
+	}
+	if !storage.IsServerURL("mysql://u@h/wx") || storage.IsServerURL("/tmp/x.db") || storage.IsServerURL("sqlite:///tmp/x.db") {
+		t.Error("IsServerURL wrong")
+	}
+}
+
+// TestMySQLConnectErrorHidesPassword: a refused connection names the server, not the password.
+func TestMySQLConnectErrorHidesPassword(t *testing.T) {
+	srv := maria.Server(t)
+	url := strings.Replace(srv.URL("nosuchdb", false), "wxauth@", "wxauth:wrong-sekrit@", 1)
+	_, err := storage.Open(context.Background(), url)
+	if err == nil || strings.Contains(err.Error(), "wrong-sekrit") || !strings.Contains(err.Error(), srv.Addr) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestMySQLPasswordFromEnvironment: a URL without a password takes WXAUTH_DB_PASSWORD.
+func TestMySQLPasswordFromEnvironment(t *testing.T) {
+	url := maria.URL(t, false)
+	t.Setenv(storage.PasswordEnv, "")
+	if _, err := storage.Open(context.Background(), url); err == nil {
+		t.Fatal("opened without a password")
+	}
+	t.Setenv(storage.PasswordEnv, "wxauth-test-pw")
+	db := openTarget(t, url)
+	if db.Path() != "" || db.Location() != url || !db.Shared() || db.Dialect() != "mysql" {
+		t.Fatalf("path %q location %q shared %v", db.Path(), db.Location(), db.Shared())
+	}
+}
+
+// TestMySQLRefusesAnotherProgramsDatabase: a database with tables that are not wxauth's is
+// left untouched.
+func TestMySQLRefusesAnotherProgramsDatabase(t *testing.T) {
+	srv := maria.Server(t)
+	url := srv.NewDatabase(t, true)
+	name := url[strings.LastIndex(url, "/")+1:]
+	if err := srv.Exec("CREATE TABLE " + name + ".orders (id INT PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := storage.Open(context.Background(), url)
+	if !errors.Is(err, storage.ErrNotDatabase) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestLeaseByTheDatabaseClock: two hosts whose clocks disagree by an hour agree on the lease,
+// because the database's clock decides: the fast host neither steals an unexpired lease nor
+// hands out one that outlives its TTL.
+func TestLeaseByTheDatabaseClock(t *testing.T) {
+	url := maria.URL(t, true)
+	ctx := context.Background()
+	slow, fast := openTarget(t, url), openTarget(t, url)
+	if ok, err := slow.AcquireLease(ctx, "refresh/wxc", "slow", time.Now().Add(-time.Hour), time.Minute); !ok || err != nil {
+		t.Fatalf("slow host: %v %v", ok, err)
+	}
+	if ok, err := fast.AcquireLease(ctx, "refresh/wxc", "fast", time.Now().Add(time.Hour), time.Minute); ok || err != nil {
+		t.Fatalf("a host an hour ahead took an unexpired lease: %v %v", ok, err)
+	}
+	_, until, _ := fast.LeaseHolder(ctx, "refresh/wxc")
+	if d := time.Until(until); d < 30*time.Second || d > 90*time.Second {
+		t.Fatalf("lease runs %v from now, want about a minute by the database's clock", d)
+	}
+}
+
+// TestGrantSurvivesServerCrash: a committed grant (what WeChat hands out once) is there after
+// mariadbd is killed with SIGKILL and restarted.
+func TestGrantSurvivesServerCrash(t *testing.T) {
+	srv := maria.Server(t)
+	url := srv.NewDatabase(t, true)
+	ctx := context.Background()
+	db, err := storage.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SaveGrant(ctx, storage.Grant{ComponentAppID: "wxc", AppID: "wxa", AccessToken: "at", RefreshToken: "rt-once", At: t0, Source: "redirect"}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if err := srv.Crash(); err != nil {
+		t.Fatal(err)
+	}
+	db = openTarget(t, url)
+	if hist, err := db.RefreshTokenHistory(ctx, "wxc", "wxa"); err != nil || len(hist) != 1 || hist[0] != "rt-once" {
+		t.Fatalf("history after a crash = %v %v", hist, err)
+	}
+}
