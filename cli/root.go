@@ -99,13 +99,16 @@ authorization in a browser, api_query_auth and periodic authorizer token refresh
 		},
 	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.flags.db, "db", "", "database path (default: $WXAUTH_DB, else under the user data directory)")
+	pf.StringVar(&a.flags.db, "db", "", "database: an SQLite path, or mysql://user@host:port/dbname?tls=true with the password in $WXAUTH_DB_PASSWORD (default: $WXAUTH_DB, else under the user data directory)")
 	pf.StringVar(&a.flags.platform, "platform", "", "component appid to act on (needed only when several are configured)")
 	pf.BoolVar(&a.flags.json, "json", false, "print machine-readable JSON (errors too: one JSON object on stderr)")
 	root.Flags().BoolVar(&a.flags.version, "version", false, "print the version and build information")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
 		if a.flags.platform != "" && !flow.ValidAppID(a.flags.platform) {
 			return usageErr("--platform %q is not a component appid (wx followed by 16 lowercase hex digits; `wxauth platform list` shows them)", a.flags.platform)
+		}
+		if flow.DatabaseURLHasPassword(a.flags.db) {
+			fmt.Fprintf(a.err, "warning: the password in --db is visible to every user of this host (ps); put it in $%s instead\n", flow.DatabasePasswordEnv)
 		}
 		return nil
 	}

@@ -1,0 +1,86 @@
+package cli_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"wxauth/core/flow"
+	"wxauth/core/wxsim"
+	"wxauth/internal/mariadbtest"
+)
+
+// maria is this package's throwaway MariaDB (TestMain stops it).
+var maria mariadbtest.Lazy
+
+// TestCommandsOnMySQL: the commands a user runs work unchanged with --db mysql://…, the
+// password given in WXAUTH_DB_PASSWORD: platform add, an authorization against the simulator,
+// token, status, authorizers; and no output, error or log line shows the password.
+func TestCommandsOnMySQL(t *testing.T) {
+	t.Setenv(flow.DatabasePasswordEnv, mariadbtest.Password)
+	url := maria.URL(t, false)
+	e := newSimEnvOn(t, wxsim.DefaultWorld(), nil, url)
+	e.authorizeByPaste(t, coffeeAppID)
+
+	var tok struct {
+		AccessToken string `json:"token"`
+	}
+	wxJSON(t, url, &tok, "token", coffeeAppID)
+	if ti := e.checkToken(t, tok.AccessToken); !ti.Valid {
+		t.Fatalf("token from the MySQL store refused by WeChat: %+v", ti)
+	}
+	var status struct {
+		Platforms []struct {
+			ComponentAppID string `json:"component_appid"`
+			State          string `json:"state"`
+		} `json:"platforms"`
+	}
+	wxJSON(t, url, &status, "status")
+	if len(status.Platforms) != 1 || status.Platforms[0].ComponentAppID != sandboxAppID {
+		t.Fatalf("status = %+v", status)
+	}
+	var outputs []string
+	for _, args := range [][]string{{"status"}, {"authorizers"}, {"token", "component"}, {"platform", "list"}} {
+		r := wxOK(t, url, args...)
+		outputs = append(outputs, r.out, r.err)
+	}
+	if r := wxOK(t, url, "status"); !strings.Contains(r.out, sandboxAppID) {
+		t.Fatalf("status:\n%s", r.out)
+	}
+	// The password in the URL works too, with a warning that ps shows it; never echoed.
+	withPW := strings.Replace(url, mariadbtest.User+"@", mariadbtest.User+":"+mariadbtest.Password+"@", 1)
+	t.Setenv(flow.DatabasePasswordEnv, "")
+	r := wxOK(t, withPW, "status")
+	if !strings.Contains(r.err, "visible to every user of this host") {
+		t.Errorf("no warning about the password in --db:\n%s", r.err)
+	}
+	outputs = append(outputs, r.out, r.err)
+	// A wrong password: a clear error naming the server, not the password.
+	bad := wx(t, strings.Replace(withPW, mariadbtest.Password, "not-the-pw", 1), "", "status")
+	if bad.code == 0 || !strings.Contains(bad.err, "Access denied") || strings.Contains(bad.err, "not-the-pw") {
+		t.Errorf("wrong password: exit %d\n%s", bad.code, bad.err)
+	}
+	logFile := filepath.Join(os.Getenv("XDG_DATA_HOME"), "wxauth", "wxauth.log")
+	log, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatalf("the log of a MySQL store goes to the data directory: %v", err)
+	}
+	outputs = append(outputs, string(log), bad.out, bad.err)
+	for _, o := range outputs {
+		if strings.Contains(o, mariadbtest.Password) {
+			t.Fatalf("the database password appears in output:\n%s", o)
+		}
+	}
+	// What the commands stored is in MariaDB, read back through the store.
+	sdb := openStore(t, withPW)
+	defer sdb.Close()
+	a, err := sdb.Authorizer(context.Background(), sandboxAppID, coffeeAppID)
+	if err != nil || a.AccessToken != tok.AccessToken || a.RefreshToken == "" {
+		t.Fatalf("stored authorizer = %+v %v", a, err)
+	}
+	if v, err := sdb.IntegrityCheck(context.Background()); v != "ok" || err != nil {
+		t.Fatalf("CHECK TABLE: %q %v", v, err)
+	}
+}
