@@ -84,3 +84,69 @@ func TestCommandsOnMySQL(t *testing.T) {
 		t.Fatalf("CHECK TABLE: %q %v", v, err)
 	}
 }
+
+// TestMigrateBothWays: `wxauth migrate --to` copies an SQLite database into MariaDB and back,
+// counts checked; the copies serve the same tokens, and a non-empty target is refused.
+func TestMigrateBothWays(t *testing.T) {
+	t.Setenv(flow.DatabasePasswordEnv, mariadbtest.Password)
+	e := newSimEnv(t)
+	e.authorizeByPaste(t, coffeeAppID)
+	e.authorizeByPaste(t, travelAppID)
+	url := maria.URL(t, false)
+	r := wxOK(t, e.db, "migrate", "--to", url)
+	if !strings.Contains(r.out, "counts checked") || !strings.Contains(r.out, "refresh_tokens") || strings.Contains(r.out+r.err, mariadbtest.Password) {
+		t.Fatalf("migrate output:\n%s\n%s", r.out, r.err)
+	}
+	var out struct {
+		Tables []flow.TableCount `json:"tables"`
+	}
+	back := filepath.Join(t.TempDir(), "back", "wxauth.db")
+	wxJSON(t, url, &out, "migrate", "--to", back)
+	rows := map[string]int64{}
+	for _, c := range out.Tables {
+		if c.Source != c.Target {
+			t.Errorf("%s: %d → %d", c.Table, c.Source, c.Target)
+		}
+		rows[c.Table] = c.Target
+	}
+	if rows["authorizers"] != 2 || rows["platforms"] != 1 || rows["refresh_tokens"] < 2 || rows["auth_sessions"] < 2 {
+		t.Fatalf("counts = %+v", out.Tables)
+	}
+	// The same tokens from all three, without a call to WeChat (they are fresh).
+	tokenOf := func(db string) string {
+		var tok struct {
+			Token string `json:"token"`
+		}
+		wxJSON(t, db, &tok, "token", travelAppID)
+		return tok.Token
+	}
+	if a, b, c := tokenOf(e.db), tokenOf(url), tokenOf(back); a == "" || a != b || b != c {
+		t.Fatalf("tokens differ: %q %q %q", a, b, c)
+	}
+	for _, db := range []string{url, back} {
+		h, want := refreshHistory(t, db), refreshHistory(t, e.db)
+		if strings.Join(h, ",") != strings.Join(want, ",") {
+			t.Fatalf("%s: refresh-token history %v, want %v", db, h, want)
+		}
+	}
+	// Into a database that holds rows: refused, nothing written.
+	r = wx(t, e.db, "", "migrate", "--to", url)
+	if r.code != 1 || !strings.Contains(r.err, "not empty") {
+		t.Fatalf("migrate into a non-empty database: exit %d\n%s", r.code, r.err)
+	}
+}
+
+func refreshHistory(t *testing.T, db string) []string {
+	t.Helper()
+	sdb := openStore(t, db)
+	defer sdb.Close()
+	recs, err := sdb.RefreshTokens(context.Background(), sandboxAppID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range recs {
+		out = append(out, r.AppID+"="+r.Token)
+	}
+	return out
+}

@@ -117,6 +117,6 @@ authorization in a browser, api_query_auth and periodic authorizer token refresh
 	root.AddCommand(a.simCmd())
 	root.AddCommand(a.demoCmd())
 	root.AddCommand(a.platformCmd(), a.serveCmd(), a.authorizeCmd(), a.tokenCmd(), a.authorizersCmd(),
-		a.exportCmd(), a.ticketCmd(), a.statusCmd(), a.quotaCmd(), a.versionCmd(), a.doctorCmd())
+		a.exportCmd(), a.ticketCmd(), a.statusCmd(), a.quotaCmd(), a.versionCmd(), a.doctorCmd(), a.migrateCmd())
 	return root
 }

@@ -127,3 +127,44 @@ func (e *Engine) DataDir() string {
 	}
 	return ""
 }
+
+// TableCount is one table's rows in the source and the target of a copy.
+type TableCount struct {
+	Table  string `json:"table"`
+	Source int64  `json:"source"`
+	Target int64  `json:"target"`
+}
+
+// CopyDatabase copies every row of db into the database target names (an SQLite path, created
+// when missing, or a mysql:// URL), which must be empty: `wxauth migrate --to`. The counts per
+// table are checked equal. It returns them and the target's printable location.
+func CopyDatabase(ctx context.Context, db Database, target string) ([]TableCount, string, error) {
+	src, ok := db.(*storage.DB)
+	if !ok {
+		return nil, "", errors.New("this store cannot be copied")
+	}
+	dst, err := OpenDatabase(ctx, target, CreateIfMissing)
+	if err != nil {
+		return nil, "", err
+	}
+	defer dst.Close()
+	where := DatabaseLocation(dst)
+	if where == src.Location() || (src.Path() != "" && sameFile(src.Path(), dst.Path())) {
+		return nil, where, &UserError{Msg: "--to names the database being copied", Remedy: "give another database with --to"}
+	}
+	counts, err := src.CopyTo(ctx, dst.(*storage.DB))
+	out := make([]TableCount, len(counts))
+	for i, c := range counts {
+		out[i] = TableCount{Table: c.Table, Source: c.Source, Target: c.Target}
+	}
+	return out, where, err
+}
+
+func sameFile(a, b string) bool {
+	if b == "" {
+		return false
+	}
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
+}
