@@ -302,7 +302,7 @@ type RefreshTokenRecord struct {
 // first. It outlives the platform (RemovePlatform keeps it), so it answers for an appid that is
 // not configured too.
 func (db *DB) RefreshTokens(ctx context.Context, componentAppID string) ([]RefreshTokenRecord, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT component_appid, authorizer_appid, refresh_token, source, first_seen_at
+	rows, err := db.query(ctx, `SELECT component_appid, authorizer_appid, refresh_token, source, first_seen_at
 		FROM refresh_tokens WHERE component_appid=? ORDER BY authorizer_appid, first_seen_at, `+db.d.seq(), componentAppID)
 	if err != nil {
 		return nil, err

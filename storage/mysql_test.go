@@ -114,3 +114,47 @@ func TestGrantSurvivesServerCrash(t *testing.T) {
 		t.Fatalf("history after a crash = %v %v", hist, err)
 	}
 }
+
+// TestServerUnreachable: while mariadbd is down every call fails as ErrUnreachable (since when,
+// without the password); once it is back the same handle works again.
+func TestServerUnreachable(t *testing.T) {
+	srv := maria.Server(t)
+	url := srv.NewDatabase(t, true)
+	ctx := context.Background()
+	db := openTarget(t, url)
+	if _, err := db.SaveGrant(ctx, storage.Grant{ComponentAppID: "wxc", AppID: "wxa", RefreshToken: "rt1", At: t0, Source: "redirect"}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Halt()
+	restarted := false
+	t.Cleanup(func() {
+		if !restarted {
+			srv.Restart()
+		}
+	})
+	_, err := db.SaveGrant(ctx, storage.Grant{ComponentAppID: "wxc", AppID: "wxb", RefreshToken: "rt2", At: t0, Source: "redirect"})
+	if !errors.Is(err, storage.ErrUnreachable) || strings.Contains(err.Error(), "wxauth-test-pw") {
+		t.Fatalf("write while down: %v", err)
+	}
+	if _, err := db.Authorizer(ctx, "wxc", "wxa"); !errors.Is(err, storage.ErrUnreachable) {
+		t.Fatalf("read while down: %v", err)
+	}
+	since := db.UnreachableSince()
+	if since.IsZero() {
+		t.Fatal("UnreachableSince is zero while down")
+	}
+	restarted = true
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the store to answer again", func() bool {
+		_, err := db.SaveGrant(ctx, storage.Grant{ComponentAppID: "wxc", AppID: "wxb", RefreshToken: "rt2", At: t0, Source: "redirect"})
+		return err == nil
+	})
+	if !db.UnreachableSince().IsZero() {
+		t.Fatal("still unreachable after a success")
+	}
+	if h, _ := db.RefreshTokenHistory(ctx, "wxc", "wxb"); len(h) != 1 {
+		t.Fatalf("history = %v", h)
+	}
+}

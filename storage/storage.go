@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -37,9 +38,10 @@ var (
 // DB is an open wxauth database.
 type DB struct {
 	sql   *sql.DB
-	path  string  // the SQLite file; "" for a server database
-	where string  // the file, or the server database's URL without its password
-	d     dialect // SQLite's or MySQL's spelling of the few statements that differ
+	path  string       // the SQLite file; "" for a server database
+	where string       // the file, or the server database's URL without its password
+	d     dialect      // SQLite's or MySQL's spelling of the few statements that differ
+	down  atomic.Int64 // a server database: Unix ms since when it does not answer, 0 while it does
 }
 
 // DefaultPath is $WXAUTH_DB, else DataDirPath.
@@ -204,7 +206,7 @@ func (db *DB) migrate(ctx context.Context) error {
 // are atomic across processes.
 func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if db.d.mysql {
-		return db.mysqlTx(ctx, fn)
+		return db.serverError(db.mysqlTx(ctx, fn))
 	}
 	return fileError(db.path, runTx(ctx, db.sql, fn))
 }
@@ -235,7 +237,7 @@ func (db *DB) mysqlTx(ctx context.Context, fn func(*sql.Tx) error) error {
 // not for what it gives once, such as the grant of a single-use authorization code.
 func (db *DB) durableTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if db.d.mysql {
-		return db.mysqlTx(ctx, fn)
+		return db.serverError(db.mysqlTx(ctx, fn))
 	}
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
