@@ -3,6 +3,8 @@ package cli_test
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -104,7 +106,34 @@ func TestSeveralHostsOnMariaDB(t *testing.T) {
 		}
 		start(holder) // the host comes back
 	}
-	// The refreshing went on across the kills: every account refreshed since the first.
+	// MariaDB stops for a while: the serves keep running (their passes fail, logged), and
+	// reconnect once it is back.
+	logFile := filepath.Join(os.Getenv("XDG_DATA_HOME"), "wxauth", "wxauth.log")
+	unreachableLines := func() int {
+		log, _ := os.ReadFile(logFile)
+		return strings.Count(string(log), "unreachable since")
+	}
+	seen := unreachableLines()
+	srv.Halt()
+	t.Cleanup(func() { _ = srv.Restart() }) // a no-op unless the test failed half-way
+	waitFor(t, 60*time.Second, "the serves to notice the store is gone", func() bool { return unreachableLines() >= seen+3 })
+	for h, p := range hosts {
+		if !p.running() {
+			t.Fatalf("%s stopped while the store was unreachable\nstderr: %s", h, p.err.String())
+		}
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	restarted := time.Now()
+	// A lease written after the restart (it runs a TTL from its last renewal) shows a serve
+	// writing to the store again.
+	waitFor(t, ttl+30*time.Second, "a serve to renew the lease after the restart", func() bool {
+		_, until := leaseHolder(t, withPW)
+		return until.After(restarted.Add(ttl - 2*time.Second))
+	})
+	t.Logf("store back: lease renewed %v after the restart", time.Since(restarted).Round(100*time.Millisecond))
+	// The refreshing went on across the kills and the outage: every account refreshed since the first kill.
 	waitFor(t, world.Settings.AuthorizerTokenTTL.D()+30*time.Second, "every authorizer refreshed since the first kill", func() bool {
 		for _, au := range authorizersOf(t, withPW) {
 			if !au.AccessObtainedAt.After(firstKill) {
@@ -164,12 +193,7 @@ func TestSeveralHostsOnMariaDB(t *testing.T) {
 // expired.
 func leaseHost(t testing.TB, db string) string {
 	t.Helper()
-	sdb := openStore(t, db)
-	defer sdb.Close()
-	holder, until, err := sdb.LeaseHolder(context.Background(), "refresh/"+sandboxAppID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	holder, until := leaseHolder(t, db)
 	parts := strings.Split(holder, ":")
 	if holder == "" || len(parts) < 3 || time.Now().After(until) {
 		return ""
@@ -183,4 +207,16 @@ func roundAll(ds []time.Duration) []time.Duration {
 		out[i] = d.Round(100 * time.Millisecond)
 	}
 	return out
+}
+
+// leaseHolder reads the refresh lease: its holder and until when.
+func leaseHolder(t testing.TB, db string) (string, time.Time) {
+	t.Helper()
+	sdb := openStore(t, db)
+	defer sdb.Close()
+	holder, until, err := sdb.LeaseHolder(context.Background(), "refresh/"+sandboxAppID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return holder, until
 }

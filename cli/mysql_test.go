@@ -2,10 +2,13 @@ package cli_test
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"wxauth/core/flow"
 	"wxauth/core/wxsim"
@@ -149,4 +152,57 @@ func refreshHistory(t *testing.T, db string) []string {
 		out = append(out, r.AppID+"="+r.Token)
 	}
 	return out
+}
+
+// TestGrantHeldWhileStoreDown: MariaDB stops while api_query_auth is in flight. The grant WeChat
+// answered with (a code works once) is held in memory by the authorizing process, which says
+// so, and written as soon as MariaDB is back; meanwhile `status` says the store is unreachable.
+func TestGrantHeldWhileStoreDown(t *testing.T) {
+	t.Setenv(flow.DatabasePasswordEnv, mariadbtest.Password)
+	srv := maria.Server(t)
+	url := srv.NewDatabase(t, false)
+	var halted atomic.Bool
+	wrap := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.Contains(r.URL.Path, "api_query_auth") && halted.CompareAndSwap(false, true) {
+				srv.Halt() // the database goes down while WeChat answers
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	t.Cleanup(func() { _ = srv.Restart() }) // a no-op unless the test failed half-way
+	e := newSimEnvOn(t, wxsim.DefaultWorld(), wrap, url)
+	wxOK(t, url, "ticket", "set", e.sim.CurrentTicket(sandboxAppID))
+	s := startSession(t, url)
+	res := e.approve(t, s, coffeeAppID, true)
+	b := startWX(t, url, "", "authorize", "--no-browser", "--code", res.RedirectURL)
+	logFile := filepath.Join(os.Getenv("XDG_DATA_HOME"), "wxauth", "wxauth.log")
+	waitFor(t, 60*time.Second, "the grant to be held in memory", func() bool {
+		log, _ := os.ReadFile(logFile)
+		return strings.Contains(string(log), "the grant of "+coffeeAppID+" is held in memory")
+	})
+	st := wx(t, url, "", "status")
+	if st.code == 0 || !strings.Contains(st.err, "unreachable since") || strings.Contains(st.err, mariadbtest.Password) {
+		t.Errorf("status while the store is down: exit %d\n%s", st.code, st.err)
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	code := b.wait(t, 90*time.Second)
+	if code == 0 || !strings.Contains(b.err.String(), "holds the grant in memory") {
+		t.Errorf("authorize: exit %d\n%s", code, b.err.String())
+	}
+	t.Logf("status while down:\n%s\nauthorize:\n%s", st.err, b.err.String())
+	sdb := openStore(t, url)
+	defer sdb.Close()
+	a, err := sdb.Authorizer(context.Background(), sandboxAppID, coffeeAppID)
+	if err != nil || a.RefreshToken == "" || a.Status != "healthy" {
+		t.Fatalf("the held grant was not written: %+v %v", a, err)
+	}
+	if got, _ := sdb.Session(context.Background(), s.ID); got.State != "done" || got.AuthorizerAppID != coffeeAppID {
+		t.Fatalf("session = %+v", got)
+	}
+	if ti := e.checkToken(t, a.AccessToken); !ti.Valid {
+		t.Fatalf("held access token refused: %+v", ti)
+	}
 }

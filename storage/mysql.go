@@ -132,6 +132,10 @@ func openMySQL(ctx context.Context, target string) (*DB, error) {
 	db := &DB{sql: sqldb, where: t.redacted, d: dialect{mysql: true}}
 	if err := db.prepareMySQL(ctx); err != nil {
 		sqldb.Close()
+		var ue *UnreachableError
+		if errors.As(err, &ue) {
+			return nil, err // names the server already
+		}
 		return nil, fmt.Errorf("database %s: %w", t.redacted, err)
 	}
 	return db, nil
@@ -139,7 +143,7 @@ func openMySQL(ctx context.Context, target string) (*DB, error) {
 
 func (db *DB) prepareMySQL(ctx context.Context) error {
 	if err := db.sql.PingContext(ctx); err != nil {
-		return fmt.Errorf("connecting: %w", err)
+		return db.serverError(fmt.Errorf("connecting: %w", err))
 	}
 	var tables, ours int
 	if err := db.sql.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(table_name='schema_version'),0)

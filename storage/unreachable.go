@@ -23,7 +23,8 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
-	return "database " + e.Where + " unreachable since " + e.Since.Format(time.RFC3339) + ": " + e.Err.Error()
+	return "database " + e.Where + " unreachable since " + e.Since.Format(time.RFC3339) + ": " + e.Err.Error() +
+		"\n  what to do: check that the database server is up and reachable from this host; a running wxauth reconnects on its own"
 }
 
 // Is makes errors.Is(err, ErrUnreachable) work.

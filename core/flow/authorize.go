@@ -224,6 +224,9 @@ func (e *Engine) exchange(ctx context.Context, s Session, held bool) (Authorizer
 		grant.ExpiresAt = now.Add(time.Duration(info.ExpiresIn) * time.Second)
 	}
 	prev, err := e.db.SaveGrant(context.WithoutCancel(ctx), grant) // WeChat gave it once: commit it whatever the caller does
+	if storeUnreachable(err) {
+		return Authorizer{}, e.holdGrant(ctx, s, grant, err)
+	}
 	if err != nil {
 		return Authorizer{}, e.exchangeFailed(ctx, s, "storing the authorization", err, codeAccepted)
 	}
@@ -337,4 +340,23 @@ func validSessionID(id string) bool {
 		}
 	}
 	return true
+}
+
+// holdGrant keeps a grant the store could not take (it did not answer) until it answers, then
+// writes it and finishes the session. The caller learns that the account is authorized but not
+// yet stored.
+func (e *Engine) holdGrant(ctx context.Context, s Session, grant storage.Grant, cause error) error {
+	e.hold(ctx, heldWrite{what: "the grant of " + grant.AppID, componentAppID: grant.ComponentAppID, appid: grant.AppID,
+		write: func(ctx context.Context) error {
+			if _, err := e.db.SaveGrant(ctx, grant); err != nil {
+				return err
+			}
+			var te *TransitionError
+			if err := e.finishSession(ctx, s.ID, grant.AppID, ""); err != nil && !errors.As(err, &te) {
+				return err
+			}
+			return nil
+		}})
+	return &UserError{Msg: grant.AppID + " authorized, but the store is unreachable: this process holds the grant in memory and writes it as soon as the store answers",
+		Remedy: "bring the database back; keep this process running meanwhile (it retries, and waits up to a minute when it stops)", Err: cause}
 }

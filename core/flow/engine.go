@@ -79,6 +79,7 @@ type Engine struct {
 	deadSeen map[string]time.Time        // lease holders found dead, and since when (holder.go)
 	bg       sync.WaitGroup              // background exchanges started by pushes
 	kick     chan struct{}               // wakes the refresher early (a first ticket arrived)
+	held     heldQueue                   // credentials waiting for an unreachable store (held.go)
 }
 
 // New builds an Engine.
@@ -89,6 +90,7 @@ func New(cfg Config) *Engine {
 		subs: map[int]chan Event{}, crypters: map[string]*wxcrypt.Crypter{}, warned: map[string]time.Time{}, locks: map[string]*sync.Mutex{}, blocked: map[string]block{}, leading: map[string]bool{}, deadSeen: map[string]time.Time{}, deadGrace: deadHolderGrace,
 		kick: make(chan struct{}, 1),
 	}
+	e.held.stop = make(chan struct{})
 	if e.clock == nil {
 		e.clock = realClock{}
 	}
@@ -128,6 +130,7 @@ func New(cfg Config) *Engine {
 // leases over, so another process can take over at once instead of after the lease TTL.
 func (e *Engine) Close() {
 	e.bg.Wait()
+	e.closeHeld()
 	e.releaseLeases()
 }
 

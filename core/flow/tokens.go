@@ -281,7 +281,14 @@ func (e *Engine) recoverRefreshToken(ctx context.Context, p Platform, a Authoriz
 	}
 	for _, it := range list {
 		if it.AuthorizerAppID == a.AppID && it.RefreshToken != "" && it.RefreshToken != a.RefreshToken {
-			if err := e.db.RecoverRefreshToken(ctx, p.ComponentAppID, a.AppID, it.RefreshToken, e.clock.Now()); err != nil {
+			if err := e.db.RecoverRefreshToken(ctx, p.ComponentAppID, a.AppID, it.RefreshToken, e.clock.Now()); storeUnreachable(err) {
+				rt, at := it.RefreshToken, e.clock.Now()
+				e.hold(ctx, heldWrite{what: "the recovered refresh token of " + a.AppID, componentAppID: p.ComponentAppID, appid: a.AppID,
+					write: func(ctx context.Context) error {
+						return e.db.RecoverRefreshToken(ctx, p.ComponentAppID, a.AppID, rt, at)
+					}})
+				return err
+			} else if err != nil {
 				return err
 			}
 			e.emit(ctx, Event{Kind: EventRefreshRecovered, Level: LevelWarn, ComponentAppID: p.ComponentAppID, AuthorizerAppID: a.AppID,

@@ -29,6 +29,7 @@ const (
 	EventQuota              EventKind = "quota_exhausted"
 	EventQuotaCleared       EventKind = "quota_cleared"
 	EventError              EventKind = "error"
+	EventStoreUnreachable   EventKind = "store_unreachable" // a credential held in memory until the store answers
 	EventPlatformUpdated    EventKind = "platform_updated"
 	EventImported           EventKind = "authorizers_imported"
 	EventDoctorProbe        EventKind = "doctor_probe" // `wxauth doctor` reached the listener
