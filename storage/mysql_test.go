@@ -158,3 +158,31 @@ func TestServerUnreachable(t *testing.T) {
 		t.Fatalf("history = %v", h)
 	}
 }
+
+// TestMySQLLeastGrants: the grants the README asks a DBA for are enough: migrations, every kind
+// of write, the lease, CHECK TABLE.
+func TestMySQLLeastGrants(t *testing.T) {
+	srv := maria.Server(t)
+	admin := srv.NewDatabase(t, true)
+	name := admin[strings.LastIndex(admin, "/")+1:]
+	user := "least_" + name
+	for _, stmt := range []string{
+		"CREATE USER '" + user + "'@'127.0.0.1' IDENTIFIED BY 'least-pw'",
+		"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX ON " + name + ".* TO '" + user + "'@'127.0.0.1'",
+	} {
+		if err := srv.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { _ = srv.Exec("DROP USER '" + user + "'@'127.0.0.1'") })
+	db := openTarget(t, "mysql://"+user+":least-pw@"+srv.Addr+"/"+name)
+	ctx := context.Background()
+	fill(t, db)
+	check(t, db)
+	if ok, err := db.AcquireLease(ctx, "refresh/wxc", "h:1:x", time.Now(), time.Minute); !ok || err != nil {
+		t.Fatalf("lease: %v %v", ok, err)
+	}
+	if v, err := db.IntegrityCheck(ctx); v != "ok" || err != nil {
+		t.Fatalf("CHECK TABLE: %q %v", v, err)
+	}
+}

@@ -146,3 +146,12 @@ func (e *Engine) StoreUnreachableSince() time.Time {
 	}
 	return time.Time{}
 }
+
+// StoreUnreachable reports whether err says the store did not answer, and since when.
+func StoreUnreachable(err error) (since time.Time, ok bool) {
+	var ue *storage.UnreachableError
+	if errors.As(err, &ue) {
+		return ue.Since, true
+	}
+	return time.Time{}, false
+}
