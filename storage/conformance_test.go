@@ -47,12 +47,6 @@ func openTarget(t *testing.T, target string) *storage.DB {
 	return db
 }
 
-// open is a new SQLite store, for the tests about SQLite's file.
-func open(t *testing.T) *storage.DB {
-	t.Helper()
-	return openTarget(t, filepath.Join(t.TempDir(), "sub", "wxauth.db"))
-}
-
 // waitFor polls cond until it holds, failing t after a generous deadline.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
