@@ -165,7 +165,7 @@ func TestGrantHeldWhileStoreDown(t *testing.T) {
 	wrap := func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if strings.Contains(r.URL.Path, "api_query_auth") && halted.CompareAndSwap(false, true) {
-				srv.Halt() // the database goes down while WeChat answers
+				srv.Kill() // the database goes down while WeChat answers (SIGKILL: at once, even on a loaded machine)
 			}
 			h.ServeHTTP(w, r)
 		})
@@ -177,7 +177,7 @@ func TestGrantHeldWhileStoreDown(t *testing.T) {
 	res := e.approve(t, s, coffeeAppID, true)
 	b := startWX(t, url, "", "authorize", "--no-browser", "--code", res.RedirectURL)
 	logFile := filepath.Join(os.Getenv("XDG_DATA_HOME"), "wxauth", "wxauth.log")
-	waitFor(t, 60*time.Second, "the grant to be held in memory", func() bool {
+	waitFor(t, 120*time.Second, "the grant to be held in memory", func() bool {
 		log, _ := os.ReadFile(logFile)
 		return strings.Contains(string(log), "the grant of "+coffeeAppID+" is held in memory")
 	})

@@ -284,9 +284,9 @@ func (s *Server) Restart() error {
 	return err
 }
 
-// Crash kills mariadbd with SIGKILL (no shutdown, no flush) and starts it again on the same
-// data and address: what survives was committed durably.
-func (s *Server) Crash() error {
+// Kill kills mariadbd with SIGKILL (no shutdown, no flush: at once, however busy the machine)
+// and keeps its data, for Restart.
+func (s *Server) Kill() {
 	s.mu.Lock()
 	cmd, done := s.cmd, s.done
 	s.cmd = nil
@@ -295,5 +295,11 @@ func (s *Server) Crash() error {
 		_ = cmd.Process.Kill()
 		<-done
 	}
+}
+
+// Crash kills mariadbd and starts it again on the same data and address: what survives was
+// committed durably.
+func (s *Server) Crash() error {
+	s.Kill()
 	return s.Restart()
 }
