@@ -88,6 +88,12 @@ func LocalDir(db interface{ Path() string }) (string, error) {
 	if db.Path() != "" {
 		return filepath.Dir(db.Path()), nil
 	}
+	return LocalDataDir()
+}
+
+// LocalDataDir is the user's data directory on this host (created 0700), where what belongs to
+// the host rather than to a server database is kept.
+func LocalDataDir() (string, error) {
 	def, err := storage.DataDirPath()
 	if err != nil {
 		return "", err
