@@ -23,6 +23,7 @@ var maria mariadbtest.Lazy
 // token, status, authorizers; and no output, error or log line shows the password.
 func TestCommandsOnMySQL(t *testing.T) {
 	t.Setenv(flow.DatabasePasswordEnv, mariadbtest.Password)
+	t.Setenv("XDG_DATA_HOME", t.TempDir()) // this test's own log
 	url := maria.URL(t, false)
 	e := newSimEnvOn(t, wxsim.DefaultWorld(), nil, url)
 	e.authorizeByPaste(t, coffeeAppID)
@@ -159,6 +160,7 @@ func refreshHistory(t *testing.T, db string) []string {
 // so, and written as soon as MariaDB is back; meanwhile `status` says the store is unreachable.
 func TestGrantHeldWhileStoreDown(t *testing.T) {
 	t.Setenv(flow.DatabasePasswordEnv, mariadbtest.Password)
+	t.Setenv("XDG_DATA_HOME", t.TempDir()) // this test's own log
 	srv := maria.Server(t)
 	url := srv.NewDatabase(t, false)
 	var halted atomic.Bool
@@ -177,10 +179,15 @@ func TestGrantHeldWhileStoreDown(t *testing.T) {
 	res := e.approve(t, s, coffeeAppID, true)
 	b := startWX(t, url, "", "authorize", "--no-browser", "--code", res.RedirectURL)
 	logFile := filepath.Join(os.Getenv("XDG_DATA_HOME"), "wxauth", "wxauth.log")
-	waitFor(t, 120*time.Second, "the grant to be held in memory", func() bool {
+	for deadline := time.Now().Add(120 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		log, _ := os.ReadFile(logFile)
-		return strings.Contains(string(log), "the grant of "+coffeeAppID+" is held in memory")
-	})
+		if strings.Contains(string(log), "the grant of "+coffeeAppID+" is held in memory") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the grant was not held in memory within 2 minutes\nauthorize stderr: %s\nlog:\n%s", b.err.String(), log)
+		}
+	}
 	st := wx(t, url, "", "status")
 	if st.code == 0 || !strings.Contains(st.err, "unreachable since") || strings.Contains(st.err, mariadbtest.Password) {
 		t.Errorf("status while the store is down: exit %d\n%s", st.code, st.err)

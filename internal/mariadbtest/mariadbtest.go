@@ -272,8 +272,15 @@ func (s *Server) Halt() {
 	}
 }
 
-// Restart starts a halted server again on the same address.
+// Restart starts a halted server again on the same address; a running one is left alone (a
+// second mariadbd on the same data would die, while the first answered its pings).
 func (s *Server) Restart() error {
+	s.mu.Lock()
+	running := s.cmd != nil
+	s.mu.Unlock()
+	if running {
+		return nil
+	}
 	var err error
 	for range 20 { // the old socket may linger in TIME_WAIT a moment
 		if err = s.start(); err == nil || !strings.Contains(err.Error(), "exited") {
