@@ -69,7 +69,13 @@ callback, exchange, authorizer info, one authorizer-token refresh, the token pro
 // demoLogger logs beside --db, or to a temporary file: never to the terminal.
 func (a *app) demoLogger() (*slog.Logger, func(), error) {
 	dir := os.TempDir()
-	if a.flags.db != "" {
+	if flow.IsServerDatabase(a.flags.db) {
+		d, err := flow.LocalDataDir()
+		if err != nil {
+			return nil, nil, err
+		}
+		dir = d
+	} else if a.flags.db != "" {
 		dir = filepath.Dir(a.flags.db)
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, nil, err

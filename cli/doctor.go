@@ -27,7 +27,8 @@ func (a *app) doctorCmd() *cobra.Command {
   API access   one cheap call: the IP whitelist (61004 names the IP WeChat saw), the credentials
   ticket       a component_verify_ticket arrived recently (one comes every 10 minutes)
   clock        this host's clock against the API host's Date header
-  database     PRAGMA integrity_check, and owner-only file modes
+  database     PRAGMA integrity_check, and owner-only file modes (a MySQL database:
+               CHECK TABLE; its grants decide who reads it)
 
 Probes slower than --slow warn, slower than --timeout fail (WeChat gives up after 5 s).
 Exits 1 when any check fails.`,

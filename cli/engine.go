@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -23,13 +24,18 @@ func (a *app) openEngine(ctx context.Context, mode flow.OpenMode) (*flow.Engine,
 	if err != nil {
 		return nil, nil, withCode(ExitFailure, err) // names the database, the cause and the fix
 	}
-	logFile, err := flow.OpenLogFile(filepath.Join(filepath.Dir(db.Path()), "wxauth.log"))
+	dir, err := flow.LocalDir(db)
+	if err != nil {
+		db.Close()
+		return nil, nil, withCode(ExitFailure, err)
+	}
+	logFile, err := flow.OpenLogFile(filepath.Join(dir, "wxauth.log"))
 	if err != nil {
 		db.Close()
 		return nil, nil, withCode(ExitFailure, err)
 	}
 	logger := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	eng := flow.New(flow.Config{Store: db, Logger: logger, NoReleaseResponder: a.noReleaseResponder})
+	eng := flow.New(flow.Config{Store: db, Logger: logger, NoReleaseResponder: a.noReleaseResponder, Host: os.Getenv(flow.HostEnv)})
 	return eng, func() { eng.Close(); db.Close(); logFile.Close() }, nil
 }
 

@@ -103,6 +103,12 @@ func newSimEnvWorld(t testing.TB, world wxsim.World) *simEnv {
 // what the simulator does not.
 func newSimEnvWith(t testing.TB, world wxsim.World, wrap func(http.Handler) http.Handler) *simEnv {
 	t.Helper()
+	return newSimEnvOn(t, world, wrap, tempDB(t))
+}
+
+// newSimEnvOn is newSimEnvWith on database db (a path or a mysql:// URL).
+func newSimEnvOn(t testing.TB, world wxsim.World, wrap func(http.Handler) http.Handler, db string) *simEnv {
+	t.Helper()
 	sim, err := wxsim.New(world, wxsim.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +119,7 @@ func newSimEnvWith(t testing.TB, world wxsim.World, wrap func(http.Handler) http
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() { srv.Close(); sim.Close() })
-	e := &simEnv{sim: sim, simURL: srv.URL, db: tempDB(t), addr: freeAddr(t)}
+	e := &simEnv{sim: sim, simURL: srv.URL, db: db, addr: freeAddr(t)}
 	e.public = "http://" + e.addr
 	t.Setenv("WXAUTH_APPSECRET", sandboxSecret)
 	wxOK(t, e.db, "platform", "add", "--appid", sandboxAppID, "--token", sandboxToken, "--aes-key", sandboxAESKey,

@@ -17,6 +17,7 @@ func TestMain(m *testing.M) {
 	}
 	os.Setenv("XDG_DATA_HOME", dir)
 	code := m.Run()
+	maria.Stop()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -102,7 +102,7 @@ authorization in a browser, api_query_auth and periodic authorizer token refresh
 		},
 	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.flags.db, "db", "", "database path (default: $WXAUTH_DB, else under the user data directory)")
+	pf.StringVar(&a.flags.db, "db", "", "database: an SQLite path, or mysql://user@host:port/dbname?tls=true with the password in $WXAUTH_DB_PASSWORD (default: $WXAUTH_DB, else under the user data directory)")
 	pf.StringVar(&a.flags.platform, "platform", "", "component appid to act on (needed only when several are configured)")
 	pf.StringVar(&a.flags.keyFile, "key-file", "", "file holding the key the database's secrets are sealed under (owner-only; default: $WXAUTH_KEY)")
 	pf.BoolVar(&a.flags.insecurePlaintext, "insecure-plaintext", false, "let a shared (server) database run without a key, its secrets stored readable")
@@ -112,6 +112,9 @@ authorization in a browser, api_query_auth and periodic authorizer token refresh
 		if a.flags.platform != "" && !flow.ValidAppID(a.flags.platform) {
 			return usageErr("--platform %q is not a component appid (wx followed by 16 lowercase hex digits; `wxauth platform list` shows them)", a.flags.platform)
 		}
+		if flow.DatabaseURLHasPassword(a.flags.db) {
+			fmt.Fprintf(a.err, "warning: the password in --db is visible to every user of this host (ps); put it in $%s instead\n", flow.DatabasePasswordEnv)
+		}
 		return nil
 	}
 	root.AddCommand(a.pushCmd())
@@ -119,6 +122,6 @@ authorization in a browser, api_query_auth and periodic authorizer token refresh
 	root.AddCommand(a.simCmd())
 	root.AddCommand(a.demoCmd())
 	root.AddCommand(a.platformCmd(), a.serveCmd(), a.authorizeCmd(), a.tokenCmd(), a.authorizersCmd(),
-		a.exportCmd(), a.ticketCmd(), a.statusCmd(), a.quotaCmd(), a.versionCmd(), a.doctorCmd(), a.keyCmd(), a.publishCmd(), a.clientCmd())
+		a.exportCmd(), a.ticketCmd(), a.statusCmd(), a.quotaCmd(), a.versionCmd(), a.doctorCmd(), a.keyCmd(), a.publishCmd(), a.clientCmd(), a.migrateCmd())
 	return root
 }

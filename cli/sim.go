@@ -99,6 +99,11 @@ func defaultSimClockFile() (string, error) {
 		return "", err
 	}
 	dir := filepath.Dir(db)
+	if flow.IsServerDatabase(db) { // a server database has no directory: the host's data directory
+		if dir, err = flow.LocalDataDir(); err != nil {
+			return "", err
+		}
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("creating %s for the simulator's clock file: %w", dir, err)
 	}

@@ -123,8 +123,7 @@ func (db *DB) SaveGrant(ctx context.Context, g Grant) (prev Authorizer, err erro
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO authorizers (component_appid, authorizer_appid, func_info, status,
 				access_token, access_obtained_at, access_expires_at, access_version, refresh_token, authorized_at, updated_at)
-			VALUES (?,?,?,?,?,?,?,1,?,?,?)
-			ON CONFLICT (component_appid, authorizer_appid) DO UPDATE SET
+			VALUES (?,?,?,?,?,?,?,1,?,?,?)`+db.d.upsert("authorizers", "component_appid, authorizer_appid", `
 				func_info=excluded.func_info, status=excluded.status,
 				access_token=CASE WHEN excluded.access_token='' THEN authorizers.access_token ELSE excluded.access_token END,
 				access_obtained_at=CASE WHEN excluded.access_token='' THEN authorizers.access_obtained_at ELSE excluded.access_obtained_at END,
@@ -132,13 +131,13 @@ func (db *DB) SaveGrant(ctx context.Context, g Grant) (prev Authorizer, err erro
 				access_version=authorizers.access_version+1,
 				refresh_token=CASE WHEN excluded.refresh_token='' THEN authorizers.refresh_token ELSE excluded.refresh_token END,
 				last_error='', last_error_at=0,
-				authorized_at=excluded.authorized_at, updated_at=excluded.updated_at`,
+				authorized_at=excluded.authorized_at, updated_at=excluded.updated_at`),
 			g.ComponentAppID, g.AppID, string(funcInfo), status, db.sealer().seal("authorizers", "access_token", g.AccessToken),
 			unixMilli(g.At), unixMilli(g.ExpiresAt), db.sealer().seal("authorizers", "refresh_token", g.RefreshToken), unixMilli(g.At), unixMilli(g.At))
 		if err != nil {
 			return err
 		}
-		return recordRefreshToken(ctx, tx, db.sealer(), g.ComponentAppID, g.AppID, g.RefreshToken, g.Source, g.At)
+		return db.recordRefreshToken(ctx, tx, g.ComponentAppID, g.AppID, g.RefreshToken, g.Source, g.At)
 	})
 	return prev, err
 }
@@ -153,20 +152,21 @@ func nonNil(v []int) []int {
 // recordRefreshToken adds token to the history unless it is there already. Sealed values differ
 // on every write (random nonces), so the primary key cannot tell a token seen before: the
 // account's history (a few tokens) is compared opened.
-func recordRefreshToken(ctx context.Context, tx *sql.Tx, s *sealer, componentAppID, appid, token, source string, at time.Time) error {
+func (db *DB) recordRefreshToken(ctx context.Context, tx *sql.Tx, componentAppID, appid, token, source string, at time.Time) error {
 	if token == "" {
 		return nil
 	}
-	// Plaintext tokens are deduplicated by the primary key (ON CONFLICT DO NOTHING); sealed
-	// ones never collide (random nonces), so they are compared opened.
+	// Plaintext tokens are deduplicated by the key (insert-or-ignore); sealed ones never
+	// collide (random nonces), so they are compared opened.
+	s := db.sealer()
 	if s != nil {
 		seen, err := refreshTokenSeen(ctx, tx, s, componentAppID, appid, token)
 		if err != nil || seen {
 			return err
 		}
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (component_appid, authorizer_appid, refresh_token, source, first_seen_at)
-		VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING`, componentAppID, appid, s.seal("refresh_tokens", "refresh_token", token), source, unixMilli(at))
+	_, err := tx.ExecContext(ctx, db.d.insertIgnore("refresh_tokens", "component_appid, authorizer_appid, refresh_token, source, first_seen_at",
+		"?,?,?,?,?"), componentAppID, appid, s.seal("refresh_tokens", "refresh_token", token), source, unixMilli(at))
 	return err
 }
 
@@ -213,7 +213,7 @@ func (db *DB) SwapAuthorizerToken(ctx context.Context, componentAppID, appid str
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("access token of %s: %w", appid, ErrConflict)
 		}
-		if err := recordRefreshToken(ctx, tx, db.sealer(), componentAppID, appid, refreshToken, "api_authorizer_token", obtainedAt); err != nil {
+		if err := db.recordRefreshToken(ctx, tx, componentAppID, appid, refreshToken, "api_authorizer_token", obtainedAt); err != nil {
 			return err
 		}
 		out, err = scanAuthorizer(db.sealer(), tx.QueryRowContext(ctx, `SELECT `+authorizerCols+` FROM authorizers
@@ -238,7 +238,7 @@ func (db *DB) RecoverRefreshToken(ctx context.Context, componentAppID, appid, to
 		if err := oneRow(res, "authorizer "+appid); err != nil {
 			return err
 		}
-		return recordRefreshToken(ctx, tx, db.sealer(), componentAppID, appid, token, "api_get_authorizer_list", at)
+		return db.recordRefreshToken(ctx, tx, componentAppID, appid, token, "api_get_authorizer_list", at)
 	})
 }
 
@@ -306,7 +306,7 @@ func placeholders(n int) string {
 // RefreshTokenHistory lists every refresh token seen for an authorizer, oldest first.
 func (db *DB) RefreshTokenHistory(ctx context.Context, componentAppID, appid string) ([]string, error) {
 	rows, err := db.query(ctx, `SELECT refresh_token FROM refresh_tokens WHERE component_appid=? AND authorizer_appid=?
-		ORDER BY first_seen_at, rowid`, componentAppID, appid)
+		ORDER BY first_seen_at, `+db.d.seq(), componentAppID, appid)
 	if err != nil {
 		return nil, err
 	}
@@ -338,8 +338,8 @@ type RefreshTokenRecord struct {
 // first. It outlives the platform (RemovePlatform keeps it), so it answers for an appid that is
 // not configured too.
 func (db *DB) RefreshTokens(ctx context.Context, componentAppID string) ([]RefreshTokenRecord, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT component_appid, authorizer_appid, refresh_token, source, first_seen_at
-		FROM refresh_tokens WHERE component_appid=? ORDER BY authorizer_appid, first_seen_at, rowid`, componentAppID)
+	rows, err := db.query(ctx, `SELECT component_appid, authorizer_appid, refresh_token, source, first_seen_at
+		FROM refresh_tokens WHERE component_appid=? ORDER BY authorizer_appid, first_seen_at, `+db.d.seq(), componentAppID)
 	if err != nil {
 		return nil, err
 	}

@@ -12,8 +12,8 @@ func QuotaDay(t time.Time) string {
 
 // CountCall adds one call of api to today's counter.
 func (db *DB) CountCall(ctx context.Context, componentAppID, api string, at time.Time) error {
-	_, err := db.exec(ctx, `INSERT INTO api_calls (component_appid, day, api, calls) VALUES (?,?,?,1)
-		ON CONFLICT (component_appid, day, api) DO UPDATE SET calls=calls+1`, componentAppID, QuotaDay(at), api)
+	_, err := db.exec(ctx, `INSERT INTO api_calls (component_appid, day, api, calls) VALUES (?,?,?,1)`+
+		db.d.upsert("api_calls", "component_appid, day, api", "calls=api_calls.calls+1"), componentAppID, QuotaDay(at), api)
 	return err
 }
 

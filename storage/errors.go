@@ -94,6 +94,9 @@ func fileError(path string, err error) error {
 	if err == nil {
 		return nil
 	}
+	if path == "" { // a server database: no file to blame
+		return err
+	}
 	var fe *FileError
 	if errors.As(err, &fe) {
 		return err
@@ -141,35 +144,44 @@ func sqliteMessage(err error) string {
 // exec runs a statement outside a transaction, classifying file and disk failures.
 func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	res, err := db.sql.ExecContext(ctx, query, args...)
-	return res, fileError(db.path, err)
+	return res, db.classify(err)
+}
+
+// classify turns a failure into what the user can act on: a *FileError for SQLite's file, an
+// *UnreachableError for a server that does not answer.
+func (db *DB) classify(err error) error {
+	if db.d.mysql {
+		return db.serverError(err)
+	}
+	return fileError(db.path, err)
 }
 
 // queryRow is QueryRowContext whose Scan classifies file failures: a damaged page is as often
 // met by a read as by a write.
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) row {
-	return row{r: db.sql.QueryRowContext(ctx, query, args...), path: db.path}
+	return row{r: db.sql.QueryRowContext(ctx, query, args...), db: db}
 }
 
 type row struct {
-	r    *sql.Row
-	path string
+	r  *sql.Row
+	db *DB
 }
 
-func (r row) Scan(dest ...any) error { return fileError(r.path, r.r.Scan(dest...)) }
+func (r row) Scan(dest ...any) error { return r.db.classify(r.r.Scan(dest...)) }
 
 // query is QueryContext whose rows classify file failures.
 func (db *DB) query(ctx context.Context, query string, args ...any) (*rows, error) {
 	rs, err := db.sql.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fileError(db.path, err)
+		return nil, db.classify(err)
 	}
-	return &rows{Rows: rs, path: db.path}, nil
+	return &rows{Rows: rs, db: db}, nil
 }
 
 type rows struct {
 	*sql.Rows
-	path string
+	db *DB
 }
 
-func (r *rows) Scan(dest ...any) error { return fileError(r.path, r.Rows.Scan(dest...)) }
-func (r *rows) Err() error             { return fileError(r.path, r.Rows.Err()) }
+func (r *rows) Scan(dest ...any) error { return r.db.classify(r.Rows.Scan(dest...)) }
+func (r *rows) Err() error             { return r.db.classify(r.Rows.Err()) }

@@ -11,8 +11,8 @@ import (
 func (db *DB) CountFault(ctx context.Context, componentAppID, kind string, at time.Time) error {
 	hour := at.Unix() / 3600
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO faults (component_appid, hour, kind, n) VALUES (?,?,?,1)
-			ON CONFLICT (component_appid, hour, kind) DO UPDATE SET n=n+1`, componentAppID, hour, kind); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO faults (component_appid, hour, kind, n) VALUES (?,?,?,1)`+
+			db.d.upsert("faults", "component_appid, hour, kind", "n=faults.n+1"), componentAppID, hour, kind); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM faults WHERE hour<?`, hour-24)

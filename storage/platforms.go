@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -53,7 +52,7 @@ func (db *DB) AddPlatform(ctx context.Context, p Platform) error {
 	_, err := db.exec(ctx, `INSERT INTO platforms (`+platformCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 		p.ComponentAppID, p.AppSecret, p.Token, p.EncodingAESKey, p.AuthDomain, p.PublicURL,
 		p.ListenAddr, p.APIBase, p.LoginBase, p.MobileBase, unixMilli(p.CreatedAt))
-	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+	if db.d.isDuplicate(err) {
 		return fmt.Errorf("platform %s: %w", p.ComponentAppID, ErrExists)
 	}
 	return err

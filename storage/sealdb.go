@@ -44,7 +44,7 @@ func (db *DB) sealedKey(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }) (keyID, check string, at time.Time, ok bool, err error) {
 	var n int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='seal_key'`).Scan(&n); err != nil || n == 0 {
+	if err := q.QueryRowContext(ctx, db.d.tableExists("seal_key")).Scan(&n); err != nil || n == 0 {
 		return "", "", time.Time{}, false, err
 	}
 	var ms int64
@@ -110,6 +110,9 @@ func (db *DB) sealPlaintext(ctx context.Context) error {
 // that the values sealing or rotation replaced (plaintext, or under a retired key) are no
 // longer in the file's bytes. It needs the write lock for as long as the copy takes.
 func (db *DB) Compact(ctx context.Context) error {
+	if db.d.mysql {
+		return nil // InnoDB reuses freed pages in place; there is no file of ours to rewrite
+	}
 	if _, err := db.sql.ExecContext(ctx, `VACUUM`); err != nil {
 		return fileError(db.path, fmt.Errorf("compacting the database (VACUUM): %w", err))
 	}

@@ -72,7 +72,7 @@ func (db *DB) Session(ctx context.Context, id string) (Session, error) {
 // LatestSession returns a platform's newest authorization session.
 func (db *DB) LatestSession(ctx context.Context, componentAppID string) (Session, error) {
 	s, err := scanSession(db.sealer(), db.queryRow(ctx, `SELECT `+sessionCols+` FROM auth_sessions
-		WHERE component_appid=? ORDER BY created_at DESC, rowid DESC LIMIT 1`, componentAppID))
+		WHERE component_appid=? ORDER BY created_at DESC, `+db.d.seq()+` DESC LIMIT 1`, componentAppID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("authorization session: %w", ErrNotFound)
 	}

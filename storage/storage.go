@@ -25,7 +25,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/mysql/*.sql
 var migrations embed.FS
 
 // Errors callers check with errors.Is.
@@ -37,9 +37,12 @@ var (
 
 // DB is an open wxauth database.
 type DB struct {
-	sql  *sql.DB
-	path string
-	seal atomic.Pointer[sealer] // the key secrets are sealed under (seal.go); nil: plaintext
+	sql   *sql.DB
+	path  string                 // the SQLite file; "" for a server database
+	where string                 // the file, or the server database's URL without its password
+	d     dialect                // SQLite's or MySQL's spelling of the few statements that differ
+	down  atomic.Int64           // a server database: Unix ms since when it does not answer, 0 while it does
+	seal  atomic.Pointer[sealer] // the key secrets are sealed under (seal.go); nil: plaintext
 }
 
 // DefaultPath is $WXAUTH_DB, else DataDirPath.
@@ -60,18 +63,26 @@ func DataDirPath() (string, error) {
 	return filepath.Clean(p), nil
 }
 
-// Open opens (creating if needed) the database at path: the directory 0700, the file 0600,
-// WAL journal, a busy timeout so several processes can share it, and migrations applied.
-// It never follows a symbolic link at path, and it refuses, untouched, an existing file that is
-// not a wxauth database (file.go); a wxauth database readable by others is tightened to 0600.
-// With WithKey its secrets are sealed (seal.go, sealdb.go): a sealed database opens only with
-// its key, and a plaintext one is sealed.
-func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
+// Open opens the database target names: a MySQL database for mysql://user@host:port/dbname
+// (mysql.go), else an SQLite file (the path, optionally written sqlite://path). Migrations are
+// applied either way. With WithKey its secrets are sealed (seal.go, sealdb.go): a sealed
+// database opens only with its key, and a plaintext one is sealed; a server database requires
+// a key unless WithInsecurePlaintext.
+//
+// An SQLite file is created if needed: the directory 0700, the file 0600, WAL journal, a busy
+// timeout so several processes can share it. It never follows a symbolic link at path, and it
+// refuses, untouched, an existing file that is not a wxauth database (file.go); a wxauth
+// database readable by others is tightened to 0600.
+func Open(ctx context.Context, target string, opts ...Option) (*DB, error) {
 	o := buildOptions(opts)
 	seal, err := newSealer(o.key)
 	if err != nil {
 		return nil, err
 	}
+	if IsServerURL(target) {
+		return openMySQL(ctx, target, o, seal)
+	}
+	path := strings.TrimPrefix(target, "sqlite://")
 	if err := o.requireKey(false, path); err != nil {
 		return nil, err
 	}
@@ -92,7 +103,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
-	db := &DB{sql: sqldb, path: path}
+	db := &DB{sql: sqldb, path: path, where: path}
 	db.seal.Store(seal)
 	if err := db.prepare(ctx, f, o); err != nil {
 		sqldb.Close()
@@ -126,33 +137,63 @@ func (db *DB) prepare(ctx context.Context, f *os.File, o options) error {
 	return db.sealPlaintext(ctx)
 }
 
-// Path is the database file's path.
+// Path is the SQLite database file's path; "" for a server database, which has no file.
 func (db *DB) Path() string { return db.path }
+
+// Location names the database for people: the file's path, or the server database's URL
+// without its password.
+func (db *DB) Location() string { return db.where }
+
+// Dialect is "sqlite" or "mysql".
+func (db *DB) Dialect() string { return db.d.Name() }
+
+// Shared reports whether the database is a server shared by several hosts: leases there cannot
+// rely on process ids, and expire by the database's clock.
+func (db *DB) Shared() bool { return db.d.mysql }
 
 // Close closes the database.
 func (db *DB) Close() error { return db.sql.Close() }
 
-// IntegrityCheck runs PRAGMA integrity_check and returns its verdict ("ok" when sound).
+// IntegrityCheck runs PRAGMA integrity_check (CHECK TABLE on MySQL) and returns its verdict
+// ("ok" when sound).
 func (db *DB) IntegrityCheck(ctx context.Context) (string, error) {
+	if db.d.mysql {
+		return db.mysqlIntegrity(ctx)
+	}
 	var s string
 	err := db.sql.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&s)
 	return s, err
 }
 
-func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("migrations: %w", err)
+// migrationFiles lists the embedded migrations of a dialect in order, with their versions.
+func migrationFiles(d dialect) (names []string, versions []int, err error) {
+	dir := "migrations"
+	if d.mysql {
+		dir = "migrations/mysql"
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if names, err = fs.Glob(migrations, dir+"/*.sql"); err != nil {
+		return nil, nil, err
+	}
+	sort.Strings(names)
+	versions = make([]int, len(names))
+	for i, name := range names {
+		if versions[i], err = strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0]); err != nil {
+			return nil, nil, fmt.Errorf("migration %s: bad name", name)
+		}
+	}
+	return names, versions, nil
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	names, versions, err := migrationFiles(db.d)
 	if err != nil {
 		return err
 	}
-	sort.Strings(names)
-	versions := make([]int, len(names))
-	for i, name := range names {
-		if versions[i], err = strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0]); err != nil {
-			return fmt.Errorf("migration %s: bad name", name)
-		}
+	if db.d.mysql {
+		return db.migrateMySQL(ctx, names, versions)
+	}
+	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrations: %w", err)
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		var current int
@@ -187,7 +228,29 @@ func (db *DB) migrate(ctx context.Context) error {
 // tx runs fn in an IMMEDIATE transaction (the DSN's _txlock), so read-check-write sequences
 // are atomic across processes.
 func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if db.d.mysql {
+		return db.serverError(db.mysqlTx(ctx, fn))
+	}
 	return fileError(db.path, runTx(ctx, db.sql, fn))
+}
+
+// mysqlTx runs fn in a transaction on MySQL, again when InnoDB chose it as a deadlock's victim
+// (a few times): two hosts upserting the same rows can deadlock on gap locks, and the loser's
+// work is rolled back whole. Every commit is durable there (innodb_flush_log_at_trx_commit=1,
+// the default and TencentDB's), so durableTx needs nothing more.
+func (db *DB) mysqlTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if err = runTx(ctx, db.sql, fn); !db.d.retryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt+1) * 20 * time.Millisecond):
+		}
+	}
+	return err
 }
 
 // durableTx is tx with its commit fsynced (synchronous=FULL for this transaction only), which
@@ -196,6 +259,9 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 // for what WeChat hands out again (tickets are re-pushed every 10 minutes, tokens re-minted),
 // not for what it gives once, such as the grant of a single-use authorization code.
 func (db *DB) durableTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if db.d.mysql {
+		return db.serverError(db.mysqlTx(ctx, fn))
+	}
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return fileError(db.path, fmt.Errorf("database: %w", err))
@@ -239,4 +305,11 @@ func fromUnixMilli(v int64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMilli(v)
+}
+
+// SchemaVersion is the newest migration applied to the database.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := db.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v)
+	return v, err
 }

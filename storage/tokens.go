@@ -98,8 +98,7 @@ func (db *DB) SwapComponentToken(ctx context.Context, prev int64, next Component
 		var res sql.Result
 		var err error
 		if prev == 0 {
-			res, err = tx.ExecContext(ctx, `INSERT INTO component_tokens (component_appid, token, obtained_at, expires_at, version)
-				VALUES (?,?,?,?,?) ON CONFLICT (component_appid) DO NOTHING`,
+			res, err = tx.ExecContext(ctx, db.d.insertIgnore("component_tokens", "component_appid, token, obtained_at, expires_at, version", "?,?,?,?,?"),
 				next.ComponentAppID, sealed, unixMilli(next.ObtainedAt), unixMilli(next.ExpiresAt), next.Version)
 		} else {
 			res, err = tx.ExecContext(ctx, `UPDATE component_tokens SET token=?, obtained_at=?, expires_at=?, version=?

@@ -43,7 +43,7 @@ func OpenDatabase(ctx context.Context, path string, mode OpenMode, opts ...OpenO
 			return nil, err
 		}
 	}
-	if mode == MustExist && !isDataDirPath(path) {
+	if mode == MustExist && !storage.IsServerURL(path) && !isDataDirPath(path) {
 		if err := storage.RequireDir(path); err != nil {
 			return nil, err
 		}
@@ -54,9 +54,55 @@ func OpenDatabase(ctx context.Context, path string, mode OpenMode, opts ...OpenO
 		if errors.As(err, &fe) {
 			return nil, err // already names the database, the cause and the fix
 		}
+		if storage.IsServerURL(path) {
+			return nil, err // names the server without the password
+		}
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// IsServerDatabase reports whether target (a --db value) names a server database (mysql://…)
+// rather than an SQLite file.
+func IsServerDatabase(target string) bool { return storage.IsServerURL(target) }
+
+// DatabaseURLHasPassword reports whether a mysql:// target carries its password, which other
+// users of the host can read in `ps` when it is passed in --db.
+func DatabaseURLHasPassword(target string) bool { return storage.URLHasPassword(target) }
+
+// DatabasePasswordEnv is the environment variable that gives a server database's password.
+const DatabasePasswordEnv = storage.PasswordEnv
+
+// DatabaseLocation names a database for people: the SQLite file's path, or the server's URL
+// without its password.
+func DatabaseLocation(db Database) string {
+	if l, ok := db.(interface{ Location() string }); ok {
+		return l.Location()
+	}
+	return db.Path()
+}
+
+// LocalDir is where a database's companions (the log, exports) live on this host: the SQLite
+// file's directory, or, for a server database, the user's data directory (created 0700).
+func LocalDir(db interface{ Path() string }) (string, error) {
+	if db.Path() != "" {
+		return filepath.Dir(db.Path()), nil
+	}
+	return LocalDataDir()
+}
+
+// LocalDataDir is the user's data directory on this host (created 0700), where what belongs to
+// the host rather than to a server database is kept.
+func LocalDataDir() (string, error) {
+	def, err := storage.DataDirPath()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Dir(def)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("creating the data directory: %w", err)
+	}
+	return dir, nil
 }
 
 // isDataDirPath reports whether path is the default under the user's data directory, which
@@ -78,10 +124,53 @@ func DatabaseDamaged(err error) bool {
 }
 
 // DataDir is the directory of the engine's database (where its log is, and the console's
-// exports go), or "" when the store is not a file.
+// exports go): the user's data directory for a server database, "" for a store that is
+// neither.
 func (e *Engine) DataDir() string {
-	if db, ok := e.raw.(interface{ Path() string }); ok && db.Path() != "" {
-		return filepath.Dir(db.Path())
+	if db, ok := e.raw.(interface{ Path() string }); ok {
+		dir, _ := LocalDir(db)
+		return dir
 	}
 	return ""
+}
+
+// TableCount is one table's rows in the source and the target of a copy.
+type TableCount struct {
+	Table  string `json:"table"`
+	Source int64  `json:"source"`
+	Target int64  `json:"target"`
+}
+
+// CopyDatabase copies every row of db into the database target names (an SQLite path, created
+// when missing, or a mysql:// URL), which must be empty: `wxauth migrate --to`. The counts per
+// table are checked equal. It returns them and the target's printable location.
+func CopyDatabase(ctx context.Context, db Database, target string) ([]TableCount, string, error) {
+	src, ok := db.(*storage.DB)
+	if !ok {
+		return nil, "", errors.New("this store cannot be copied")
+	}
+	dst, err := OpenDatabase(ctx, target, CreateIfMissing)
+	if err != nil {
+		return nil, "", err
+	}
+	defer dst.Close()
+	where := DatabaseLocation(dst)
+	if where == src.Location() || (src.Path() != "" && sameFile(src.Path(), dst.Path())) {
+		return nil, where, &UserError{Msg: "--to names the database being copied", Remedy: "give another database with --to"}
+	}
+	counts, err := src.CopyTo(ctx, dst.(*storage.DB))
+	out := make([]TableCount, len(counts))
+	for i, c := range counts {
+		out[i] = TableCount{Table: c.Table, Source: c.Source, Target: c.Target}
+	}
+	return out, where, err
+}
+
+func sameFile(a, b string) bool {
+	if b == "" {
+		return false
+	}
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }

@@ -230,8 +230,11 @@ func (e *Engine) checkDatabase(ctx context.Context) Check {
 		Path() string
 		IntegrityCheck(ctx context.Context) (string, error)
 	})
-	if !isFile || db.Path() == "" {
+	if !isFile {
 		return ok(name, "not a file database: integrity and modes not checked")
+	}
+	if db.Path() == "" {
+		return e.checkServerDatabase(ctx, db)
 	}
 	path := db.Path()
 	verdict, err := db.IntegrityCheck(ctx)
@@ -267,4 +270,25 @@ func dialable(addr string) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// checkServerDatabase is checkDatabase for a server database: CHECK TABLE instead of PRAGMA
+// integrity_check, and the schema version; file modes do not apply (who may read the secrets is
+// the server's grants).
+func (e *Engine) checkServerDatabase(ctx context.Context, db interface {
+	IntegrityCheck(ctx context.Context) (string, error)
+}) Check {
+	const name = "database"
+	where := "the server database"
+	if l, ok := db.(interface{ Location() string }); ok {
+		where = l.Location()
+	}
+	verdict, err := db.IntegrityCheck(ctx)
+	if err != nil {
+		return fail(name, where+": "+err.Error(), "check that the server is up and reachable from this host, and the user's grants (README: Running on several hosts)")
+	}
+	if verdict != "ok" {
+		return fail(name, "CHECK TABLE on "+where+": "+verdict, "repair the table on the server (REPAIR TABLE, or restore from a backup) before wxauth writes more")
+	}
+	return ok(name, where+": CHECK TABLE ok (file modes do not apply: the server's grants decide who reads it)")
 }

@@ -38,8 +38,12 @@ type Config struct {
 	Holder      string                 // lease holder id; default host:pid:random (holder.go)
 	OpenBrowser func(url string) error // default: the system browser, output silenced
 	Policy      refresh.Policy
-	LeaseTTL    time.Duration // default 60 s
-	Random      io.Reader     // session ids; default crypto/rand
+	LeaseTTL    time.Duration // default 60 s; 15 s on a store shared by several hosts
+	// Host names this host in lease holders (default: the hostname and PID namespace). Hosts
+	// sharing a server database must have distinct names: a dead holder is recognised by its
+	// pid only on its own host.
+	Host   string
+	Random io.Reader // session ids; default crypto/rand
 	// ExchangeTimeout bounds one background code exchange (default 2 min); an exchange still
 	// unfinished well past it was left by a stopped process and is resumed by the refresher.
 	ExchangeTimeout time.Duration
@@ -111,7 +115,9 @@ func New(cfg Config) *Engine {
 	if e.random == nil {
 		e.random = rand.Reader
 	}
-	e.host = localHost()
+	if e.host = cfg.Host; e.host == "" {
+		e.host = localHost()
+	}
 	if e.holder == "" {
 		e.holder = defaultHolder(e.host, e.randomID(4))
 	}
@@ -123,6 +129,11 @@ func New(cfg Config) *Engine {
 	}
 	if e.leaseTTL == 0 {
 		e.leaseTTL = 60 * time.Second
+		// On a server store a holder on another host that died is only found out by its lease
+		// running out: keep that short (renewed every third of it while the holder lives).
+		if s, ok := cfg.Store.(interface{ Shared() bool }); ok && s.Shared() {
+			e.leaseTTL = sharedLeaseTTL
+		}
 	}
 	return e
 }

@@ -213,3 +213,16 @@ func (e *Engine) saveToken(ctx context.Context, a Authorizer, access string, obt
 	}
 	return err
 }
+
+// StoreUnreachable reports whether err says the store did not answer, and since when (for a
+// server database, when its calls began to fail; else now).
+func StoreUnreachable(err error) (since time.Time, ok bool) {
+	var ue *storage.UnreachableError
+	if errors.As(err, &ue) {
+		return ue.Since, true
+	}
+	if StoreUnavailable(err) {
+		return time.Now(), true
+	}
+	return time.Time{}, false
+}

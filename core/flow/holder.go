@@ -15,6 +15,13 @@ import (
 // waiting out the TTL: a `serve` restarted after kill -9 refreshes within seconds, and
 // `wxauth token` is not blocked for a minute.
 
+// HostEnv overrides this host's name in lease holders (WXAUTH_HOST), for hosts that share a
+// server database and a hostname (containers, tests).
+const HostEnv = "WXAUTH_HOST"
+
+// sharedLeaseTTL is the lease TTL on a store shared by several hosts.
+const sharedLeaseTTL = 15 * time.Second
+
 // deadHolderGrace is how long a dead holder's lease is left alone after it is first seen dead.
 // Requests the dead process had in flight may still reach WeChat; a token one of them mints
 // after our refresh would silently supersede ours (40001 once the overlap ends), so they are
