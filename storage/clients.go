@@ -32,7 +32,7 @@ type ClientUse struct {
 	Reads  int64
 }
 
-const clientCols = `name, component_appid, appids, component, key_hash, created_at, rotated_at, last_used_at, reads_day, reads`
+const clientCols = `name, component_appid, appids, component, key_hash, created_at, rotated_at, last_used_at, reads_day, read_count`
 
 func scanClient(r interface{ Scan(...any) error }) (TokenClient, error) {
 	var c TokenClient
@@ -106,7 +106,7 @@ func (db *DB) RecordClientUse(ctx context.Context, uses []ClientUse) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		for _, u := range uses {
 			if _, err := tx.ExecContext(ctx, `UPDATE token_clients SET
-				reads = CASE WHEN reads_day=? THEN reads+? ELSE ? END,
+				read_count = CASE WHEN reads_day=? THEN read_count+? ELSE ? END,
 				reads_day = ?,
 				last_used_at = CASE WHEN last_used_at>? THEN last_used_at ELSE ? END
 				WHERE name=? AND reads_day<=?`,

@@ -23,7 +23,7 @@ func TestConcurrentMigrators(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				dbs[i], errs[i] = storage.Open(ctx, target)
+				dbs[i], errs[i] = storage.Open(ctx, target, storage.WithKey(testKey))
 			}()
 		}
 		wg.Wait()

@@ -12,9 +12,10 @@ import (
 	"strings"
 )
 
-// notCopied are the tables a copy leaves out: the target has its own schema version, and a
-// lease belongs to a running process of the source.
-var notCopied = map[string]bool{"schema_version": true, "leases": true}
+// notCopied are the tables a copy leaves out: the target has its own schema version and its own
+// key row (CopyTo checks both are sealed under the same key, so the sealed values are copied as
+// they are), and a lease belongs to a running process of the source.
+var notCopied = map[string]bool{"schema_version": true, "leases": true, "seal_key": true}
 
 // TableCount is one table's rows in the source and in the target after a copy.
 type TableCount struct {
@@ -33,11 +34,17 @@ func (db *DB) CopyTo(ctx context.Context, dst *DB) ([]TableCount, error) {
 	if dv, err := dst.SchemaVersion(ctx); err != nil || dv != sv {
 		return nil, fmt.Errorf("the target is at schema version %d, the source at %d: use the same wxauth on both (%v)", dv, sv, err)
 	}
+	if sk, dk := db.sealer().idOrNone(), dst.sealer().idOrNone(); sk != dk {
+		return nil, fmt.Errorf("the source is sealed under %s and the target under %s: open both with the same key (WXAUTH_KEY or --key-file)", sk, dk)
+	}
 	tables, err := db.tables(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for _, t := range tables {
+		if notCopied[t] {
+			continue
+		}
 		if n, err := dst.count(ctx, t); err != nil {
 			return nil, fmt.Errorf("the target has no table %s: %w", t, err)
 		} else if n > 0 {

@@ -18,7 +18,7 @@ func TestMySQLURLs(t *testing.T) {
 		{"mysql://:sekrit@db.internal/wx", "user, host and database name are required"},
 		{"mysql://u:sekrit@db.internal/wx?parseTime=true", `unknown parameter "parseTime"`},
 	} {
-		_, err := storage.Open(context.Background(), tc.target)
+		_, err := storage.Open(context.Background(), tc.target, storage.WithKey(testKey))
 		if err == nil || !strings.Contains(err.Error(), tc.err) || strings.Contains(err.Error(), "sekrit") {
 			t.Errorf("%s: err = %v, want %q without the password", tc.target, err, tc.err)
 		}
@@ -38,7 +38,7 @@ func TestMySQLURLs(t *testing.T) {
 func TestMySQLConnectErrorHidesPassword(t *testing.T) {
 	srv := maria.Server(t)
 	url := strings.Replace(srv.URL("nosuchdb", false), "wxauth@", "wxauth:wrong-sekrit@", 1)
-	_, err := storage.Open(context.Background(), url)
+	_, err := storage.Open(context.Background(), url, storage.WithKey(testKey))
 	if err == nil || strings.Contains(err.Error(), "wrong-sekrit") || !strings.Contains(err.Error(), srv.Addr) {
 		t.Fatalf("err = %v", err)
 	}
@@ -48,7 +48,7 @@ func TestMySQLConnectErrorHidesPassword(t *testing.T) {
 func TestMySQLPasswordFromEnvironment(t *testing.T) {
 	url := maria.URL(t, false)
 	t.Setenv(storage.PasswordEnv, "")
-	if _, err := storage.Open(context.Background(), url); err == nil {
+	if _, err := storage.Open(context.Background(), url, storage.WithKey(testKey)); err == nil {
 		t.Fatal("opened without a password")
 	}
 	t.Setenv(storage.PasswordEnv, "wxauth-test-pw")
@@ -67,7 +67,7 @@ func TestMySQLRefusesAnotherProgramsDatabase(t *testing.T) {
 	if err := srv.Exec("CREATE TABLE " + name + ".orders (id INT PRIMARY KEY)"); err != nil {
 		t.Fatal(err)
 	}
-	_, err := storage.Open(context.Background(), url)
+	_, err := storage.Open(context.Background(), url, storage.WithKey(testKey))
 	if !errors.Is(err, storage.ErrNotDatabase) {
 		t.Fatalf("err = %v", err)
 	}
@@ -98,7 +98,7 @@ func TestGrantSurvivesServerCrash(t *testing.T) {
 	srv := maria.Server(t)
 	url := srv.NewDatabase(t, true)
 	ctx := context.Background()
-	db, err := storage.Open(ctx, url)
+	db, err := storage.Open(ctx, url, storage.WithKey(testKey))
 	if err != nil {
 		t.Fatal(err)
 	}

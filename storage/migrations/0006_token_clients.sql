@@ -11,5 +11,5 @@ CREATE TABLE token_clients (
     rotated_at      BIGINT NOT NULL DEFAULT 0,
     last_used_at    BIGINT NOT NULL DEFAULT 0,
     reads_day       VARCHAR(10) NOT NULL DEFAULT '', -- the China-time day reads counts
-    reads           BIGINT NOT NULL DEFAULT 0
+    read_count      BIGINT NOT NULL DEFAULT 0
 );
