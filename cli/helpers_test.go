@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"wxauth/cli"
+	"wxauth/core/flow"
 	"wxauth/core/wxsim"
 	"wxauth/storage"
 )
@@ -319,10 +320,18 @@ func (e *simEnv) storage(t testing.TB) *storage.DB {
 }
 
 // openStore opens the database a command under test uses, to read what it stored (as
-// another process would); the caller closes it.
+// another process would, with $WXAUTH_KEY when the test set one); the caller closes it.
 func openStore(t testing.TB, path string) *storage.DB {
 	t.Helper()
-	db, err := storage.Open(context.Background(), path)
+	var opts []storage.Option
+	if v := os.Getenv(flow.KeyEnv); v != "" {
+		k, err := storage.ParseKey(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts = append(opts, storage.WithKey(k))
+	}
+	db, err := storage.Open(context.Background(), path, opts...)
 	if err != nil {
 		t.Fatalf("opening database %s: %v", path, err)
 	}

@@ -33,12 +33,17 @@ Stop the wxauth processes on the source first, and point them at the target afte
 				fmt.Fprintf(a.err, "warning: the password in --to is visible to every user of this host (ps); put it in $%s instead\n", flow.DatabasePasswordEnv)
 			}
 			ctx := cmd.Context()
-			db, err := flow.OpenDatabase(ctx, a.flags.db, flow.MustExist)
+			// Both under the same key: the sealed values are copied as they are.
+			opts, err := a.storeOptions()
+			if err != nil {
+				return err
+			}
+			db, err := flow.OpenDatabase(ctx, a.flags.db, flow.MustExist, opts...)
 			if err != nil {
 				return withCode(ExitFailure, err)
 			}
 			defer db.Close()
-			counts, where, err := flow.CopyDatabase(ctx, db, to)
+			counts, where, err := flow.CopyDatabase(ctx, db, to, opts...)
 			if err != nil {
 				return withCode(ExitFailure, fmt.Errorf("migrate: %w", err))
 			}

@@ -47,6 +47,7 @@ func TestSeveralHostsOnMariaDB(t *testing.T) {
 		t.Skip("runs processes for minutes; skipped in -short mode")
 	}
 	srv := maria.Server(t)
+	useServerKey(t)
 	t.Setenv("XDG_DATA_HOME", t.TempDir()) // the serves' own log
 	kills := envInt(t, "WXAUTH_HOSTS_KILLS", 3)
 	bin := buildWXAuth(t)

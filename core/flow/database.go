@@ -144,12 +144,12 @@ type TableCount struct {
 // CopyDatabase copies every row of db into the database target names (an SQLite path, created
 // when missing, or a mysql:// URL), which must be empty: `wxauth migrate --to`. The counts per
 // table are checked equal. It returns them and the target's printable location.
-func CopyDatabase(ctx context.Context, db Database, target string) ([]TableCount, string, error) {
+func CopyDatabase(ctx context.Context, db Database, target string, opts ...OpenOption) ([]TableCount, string, error) {
 	src, ok := db.(*storage.DB)
 	if !ok {
 		return nil, "", errors.New("this store cannot be copied")
 	}
-	dst, err := OpenDatabase(ctx, target, CreateIfMissing)
+	dst, err := OpenDatabase(ctx, target, CreateIfMissing, opts...)
 	if err != nil {
 		return nil, "", err
 	}
