@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -36,8 +37,14 @@ var (
 
 // DB is an open wxauth database.
 type DB struct {
-	sql  *sql.DB
+	sql  *sql.DB // the read pool (and every statement when w is nil)
+	wsql *sql.DB // the write connection (the writer's), or sql when w is nil
+	w    *writer // the group-committing writer; nil runs writes directly on sql
+	ckpt *checkpointer
 	path string
+	// stmts caches the hot read statements prepared on the read pool.
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
 }
 
 // DefaultPath is $WXAUTH_DB, else DataDirPath.
@@ -75,15 +82,39 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	defer f.Close()
 	// No journal_mode in the DSN: switching to WAL writes the file, which must wait until it
 	// is known to be ours (checkOwnSchema). WAL, once set, holds for every later connection.
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	sqldb, err := sql.Open("sqlite", dsn)
+	// Checkpoints are the checkpointer's (checkpoint.go), never a committing request's:
+	// wal_autocheckpoint is off on our connections and journal_size_limit trims the WAL
+	// whenever a checkpoint lets it restart.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(" + strconv.Itoa(walSizeLimit) + ")&_txlock=immediate"
+	readers, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
-	db := &DB{sql: sqldb, path: path}
+	// A kept pool: every connection opened stays open (opening one re-reads the schema and
+	// forgets its prepared statements).
+	n := max(4, 2*runtime.GOMAXPROCS(0))
+	readers.SetMaxOpenConns(n)
+	readers.SetMaxIdleConns(n)
+	readers.SetConnMaxLifetime(0)
+	readers.SetConnMaxIdleTime(0)
+	writes, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		readers.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	wake := make(chan struct{}, 1)
+	db := &DB{sql: readers, wsql: writes, path: path, stmts: map[string]*sql.Stmt{}}
+	db.w = newWriter(writes, wake)
 	if err := db.prepare(ctx, f); err != nil {
-		sqldb.Close()
+		db.w.close()
+		writes.Close()
+		readers.Close()
 		return nil, fileError(path, err)
+	}
+	if db.ckpt, err = startCheckpointer(dsn, wake); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	return db, nil
 }
@@ -105,8 +136,26 @@ func (db *DB) prepare(ctx context.Context, f *os.File) error {
 // Path is the database file's path.
 func (db *DB) Path() string { return db.path }
 
-// Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+// Close finishes the writes already submitted, stops the checkpointer and closes the database.
+func (db *DB) Close() error {
+	if db.w != nil {
+		db.w.close()
+	}
+	if db.ckpt != nil {
+		db.ckpt.stop()
+	}
+	db.stmtMu.Lock()
+	for _, s := range db.stmts {
+		s.Close()
+	}
+	db.stmts = map[string]*sql.Stmt{}
+	db.stmtMu.Unlock()
+	var werr error
+	if db.wsql != nil && db.wsql != db.sql {
+		werr = db.wsql.Close()
+	}
+	return errors.Join(db.sql.Close(), werr)
+}
 
 // IntegrityCheck runs PRAGMA integrity_check and returns its verdict ("ok" when sound).
 func (db *DB) IntegrityCheck(ctx context.Context) (string, error) {
@@ -162,7 +211,12 @@ func (db *DB) migrate(ctx context.Context) error {
 
 // tx runs fn in an IMMEDIATE transaction (the DSN's _txlock), so read-check-write sequences
 // are atomic across processes.
+// With a writer, fn runs on the writer's goroutine inside a shared transaction (writer.go):
+// fn must not itself write through db (that would wait for itself).
 func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if db.w != nil {
+		return fileError(db.path, db.w.do(ctx, false, fn))
+	}
 	return fileError(db.path, runTx(ctx, db.sql, fn))
 }
 
@@ -172,6 +226,9 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 // for what WeChat hands out again (tickets are re-pushed every 10 minutes, tokens re-minted),
 // not for what it gives once, such as the grant of a single-use authorization code.
 func (db *DB) durableTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if db.w != nil {
+		return fileError(db.path, db.w.do(ctx, true, fn))
+	}
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return fileError(db.path, fmt.Errorf("database: %w", err))

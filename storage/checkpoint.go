@@ -1,0 +1,95 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// Checkpoints off the request path. SQLite's automatic checkpoint runs inside whichever commit
+// crosses 1000 WAL pages, so a request now and then paid for copying the WAL into the database
+// (0.8–23 ms), and under many writers it never completed and the WAL grew without bound. Our
+// connections turn it off (wal_autocheckpoint=0); this goroutine, on its own connection, copies
+// the WAL back (PASSIVE: never waits for nor blocks anyone) shortly after commits, truncates it
+// (TRUNCATE) once writes pause, and forces a restart (RESTART: waits for the writer between two
+// transactions) when sustained writes kept a passive checkpoint from ever catching up, so the
+// WAL stays bounded by size. journal_size_limit trims the file whenever the WAL restarts.
+
+const (
+	walSizeLimit     = 4 << 20  // journal_size_limit: the WAL file kept after a restart
+	walHardLimit     = 16 << 20 // WAL content beyond which a checkpoint waits for the writer
+	checkpointEvery  = 100 * time.Millisecond
+	checkpointIdle   = time.Second // no commit for this long: truncate the WAL
+	checkpointBudget = 30 * time.Second
+)
+
+type checkpointer struct {
+	db   *sql.DB // its own connection: a checkpoint never occupies the writer's
+	wake <-chan struct{}
+	quit chan struct{}
+	done chan struct{}
+}
+
+// startCheckpointer runs checkpoints on a connection of its own opened with dsn; wake is told
+// after each commit.
+func startCheckpointer(dsn string, wake <-chan struct{}) (*checkpointer, error) {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	c := &checkpointer{db: db, wake: wake, quit: make(chan struct{}), done: make(chan struct{})}
+	go c.run()
+	return c, nil
+}
+
+func (c *checkpointer) stop() {
+	close(c.quit)
+	<-c.done
+	c.db.Close()
+}
+
+func (c *checkpointer) run() {
+	defer close(c.done)
+	var pageSize int64 = 4096
+	_ = c.db.QueryRow(`PRAGMA page_size`).Scan(&pageSize)
+	idle := time.NewTimer(checkpointIdle)
+	defer idle.Stop()
+	var last time.Time
+	dirty := false
+	for {
+		select {
+		case <-c.quit:
+			return
+		case <-c.wake:
+			dirty = true
+			idle.Reset(checkpointIdle)
+			if time.Since(last) < checkpointEvery {
+				continue
+			}
+			last = time.Now()
+			if frames := c.checkpoint("PASSIVE"); frames*pageSize > walHardLimit {
+				c.checkpoint("RESTART")
+			}
+		case <-idle.C:
+			if dirty {
+				dirty = false
+				c.checkpoint("TRUNCATE")
+			}
+		}
+	}
+}
+
+// checkpoint runs one checkpoint in mode and returns the WAL's size in frames (pages); a
+// failure (another process's checkpoint, a busy reader) is left to the next round.
+func (c *checkpointer) checkpoint(mode string) (frames int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), checkpointBudget)
+	defer cancel()
+	var busy, log, done int64 // SQLite's three answers; only the WAL's size is used
+	if err := c.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &log, &done); err != nil {
+		return 0
+	}
+	return log
+}
