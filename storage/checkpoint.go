@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"sync"
 	"time"
 )
 
@@ -11,9 +12,11 @@ import (
 // (0.8–23 ms), and under many writers it never completed and the WAL grew without bound. Our
 // connections turn it off (wal_autocheckpoint=0); this goroutine, on its own connection, copies
 // the WAL back (PASSIVE: never waits for nor blocks anyone) shortly after commits, truncates it
-// (TRUNCATE) once writes pause, and forces a restart (RESTART: waits for the writer between two
-// transactions) when sustained writes kept a passive checkpoint from ever catching up, so the
-// WAL stays bounded by size. journal_size_limit trims the file whenever the WAL restarts.
+// (TRUNCATE) once writes pause. A passive checkpoint can copy everything and still never let the
+// WAL restart under back-to-back writes (a restart needs a write transaction to begin while
+// nothing is left to copy), so the writer itself, between two transactions, forces a restart
+// when the WAL file passes walHardLimit (writer.boundWAL): the WAL stays bounded by size.
+// journal_size_limit trims the file whenever the WAL restarts.
 
 const (
 	walSizeLimit     = 4 << 20  // journal_size_limit: the WAL file kept after a restart
@@ -25,6 +28,7 @@ const (
 
 type checkpointer struct {
 	db   *sql.DB // its own connection: a checkpoint never occupies the writer's
+	mu   *sync.Mutex // shared with the writer (writer.boundWAL)
 	wake <-chan struct{}
 	quit chan struct{}
 	done chan struct{}
@@ -32,7 +36,7 @@ type checkpointer struct {
 
 // startCheckpointer runs checkpoints on a connection of its own opened with dsn; wake is told
 // after each commit.
-func startCheckpointer(dsn string, wake <-chan struct{}) (*checkpointer, error) {
+func startCheckpointer(dsn string, mu *sync.Mutex, wake <-chan struct{}) (*checkpointer, error) {
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -40,7 +44,7 @@ func startCheckpointer(dsn string, wake <-chan struct{}) (*checkpointer, error) 
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
-	c := &checkpointer{db: db, wake: wake, quit: make(chan struct{}), done: make(chan struct{})}
+	c := &checkpointer{db: db, mu: mu, wake: wake, quit: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c, nil
 }
@@ -53,8 +57,6 @@ func (c *checkpointer) stop() {
 
 func (c *checkpointer) run() {
 	defer close(c.done)
-	var pageSize int64 = 4096
-	_ = c.db.QueryRow(`PRAGMA page_size`).Scan(&pageSize)
 	idle := time.NewTimer(checkpointIdle)
 	defer idle.Stop()
 	var last time.Time
@@ -70,9 +72,7 @@ func (c *checkpointer) run() {
 				continue
 			}
 			last = time.Now()
-			if frames := c.checkpoint("PASSIVE"); frames*pageSize > walHardLimit {
-				c.checkpoint("RESTART")
-			}
+			c.checkpoint("PASSIVE")
 		case <-idle.C:
 			if dirty {
 				dirty = false
@@ -82,14 +82,15 @@ func (c *checkpointer) run() {
 	}
 }
 
-// checkpoint runs one checkpoint in mode and returns the WAL's size in frames (pages); a
-// failure (another process's checkpoint, a busy reader) is left to the next round.
-func (c *checkpointer) checkpoint(mode string) (frames int64) {
+// checkpoint runs one checkpoint in mode; a failure (another process's checkpoint, a busy
+// reader) is left to the next round.
+func (c *checkpointer) checkpoint(mode string) {
 	ctx, cancel := context.WithTimeout(context.Background(), checkpointBudget)
 	defer cancel()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var busy, log, done int64 // SQLite's three answers; only the WAL's size is used
 	if err := c.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &log, &done); err != nil {
-		return 0
+		return
 	}
-	return log
 }

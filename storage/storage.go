@@ -41,6 +41,8 @@ type DB struct {
 	wsql *sql.DB // the write connection (the writer's), or sql when w is nil
 	w    *writer // the group-committing writer; nil runs writes directly on sql
 	ckpt *checkpointer
+	// ckptMu keeps the checkpointer's and the writer's checkpoints apart.
+	ckptMu sync.Mutex
 	path string
 	// stmts caches the hot read statements prepared on the read pool.
 	stmtMu sync.Mutex
@@ -105,14 +107,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	wake := make(chan struct{}, 1)
 	db := &DB{sql: readers, wsql: writes, path: path, stmts: map[string]*sql.Stmt{}}
-	db.w = newWriter(writes, wake)
+	db.w = newWriter(writes, path+"-wal", &db.ckptMu, wake)
 	if err := db.prepare(ctx, f); err != nil {
 		db.w.close()
 		writes.Close()
 		readers.Close()
 		return nil, fileError(path, err)
 	}
-	if db.ckpt, err = startCheckpointer(dsn, wake); err != nil {
+	if db.ckpt, err = startCheckpointer(dsn, &db.ckptMu, wake); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 )
 
@@ -41,17 +42,19 @@ type writer struct {
 	stmts   map[string]*sql.Stmt // prepared on the write connection, used only by run's callers
 	want    []string // statements to prepare once the connection is free
 	stmtMu  sync.Mutex
+	walPath string
+	ckptMu  *sync.Mutex // shared with the checkpointer: one checkpoint at a time
 	// committed is told (without blocking) after each commit: the checkpointer's cue.
 	committed chan<- struct{}
 }
 
-func newWriter(db *sql.DB, committed chan<- struct{}) *writer {
+func newWriter(db *sql.DB, walPath string, ckptMu *sync.Mutex, committed chan<- struct{}) *writer {
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
 	w := &writer{db: db, reqs: make(chan *writeReq, maxBatch), stopped: make(chan struct{}),
-		stmts: map[string]*sql.Stmt{}, committed: committed}
+		stmts: map[string]*sql.Stmt{}, committed: committed, walPath: walPath, ckptMu: ckptMu}
 	go w.run()
 	return w
 }
@@ -85,6 +88,12 @@ func (w *writer) close() {
 		s.Close()
 	}
 	w.stmtMu.Unlock()
+}
+
+func (w *writer) isClosed() bool {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	return w.closed
 }
 
 // stmt is query prepared on the write connection (a transaction rebinds it for free), or nil
@@ -138,6 +147,7 @@ func (w *writer) run() {
 		w.commitBatch(batch)
 		clear(batch)
 		w.prepareWanted()
+		w.boundWAL()
 		select {
 		case w.committed <- struct{}{}:
 		default:
@@ -237,4 +247,23 @@ func (w *writer) withSync(durable bool, fn func() error) error {
 	}
 	defer w.db.ExecContext(ctx, `PRAGMA synchronous=NORMAL`)
 	return fn()
+}
+
+// boundWAL restarts the WAL when it has grown past walHardLimit: the checkpointer's passive
+// checkpoints could not catch up with back-to-back writes (checkpoint.go). It runs between two
+// transactions on the write connection, so no writer of this process competes; the requests
+// queued meanwhile wait for it, which is the back-pressure that bounds the file.
+func (w *writer) boundWAL() {
+	fi, err := os.Stat(w.walPath)
+	if err != nil || fi.Size() <= walHardLimit {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), checkpointBudget)
+	defer cancel()
+	var busy, log, done int64
+	// SQLite runs one checkpoint at a time and answers a second with "busy" at once: wait
+	// for the checkpointer's.
+	w.ckptMu.Lock()
+	defer w.ckptMu.Unlock()
+	_ = w.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &log, &done)
 }
