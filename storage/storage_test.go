@@ -63,7 +63,7 @@ func TestFilePermissionsAndReopen(t *testing.T) {
 func TestOlderTicketNeverBecomesCurrent(t *testing.T) {
 	db, ctx := open(t), context.Background()
 	save := func(ticket string, created time.Time) bool {
-		cur, err := db.SaveTicket(ctx, storage.Ticket{ComponentAppID: "wxc", Ticket: ticket, CreateTime: created, ReceivedAt: t0, Source: "push"})
+		cur, _, err := db.SaveTicket(ctx, storage.Ticket{ComponentAppID: "wxc", Ticket: ticket, CreateTime: created, ReceivedAt: t0, Source: "push"})
 		if err != nil {
 			t.Fatal(err)
 		}

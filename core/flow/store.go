@@ -36,7 +36,7 @@ type PlatformStore interface {
 
 // TicketStore keeps every ticket received; the newest by CreateTime is current.
 type TicketStore interface {
-	SaveTicket(ctx context.Context, t storage.Ticket) (current bool, err error)
+	SaveTicket(ctx context.Context, t storage.Ticket) (current, repeat bool, err error)
 	CurrentTicket(ctx context.Context, componentAppID string) (storage.Ticket, error)
 	LastTicketReceivedAt(ctx context.Context, componentAppID string) (time.Time, error)
 }
