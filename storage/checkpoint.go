@@ -27,7 +27,7 @@ const (
 )
 
 type checkpointer struct {
-	db   *sql.DB // its own connection: a checkpoint never occupies the writer's
+	db   *sql.DB     // its own connection: a checkpoint never occupies the writer's
 	mu   *sync.Mutex // shared with the writer (writer.boundWAL)
 	wake <-chan struct{}
 	quit chan struct{}

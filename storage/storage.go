@@ -43,7 +43,7 @@ type DB struct {
 	ckpt *checkpointer
 	// ckptMu keeps the checkpointer's and the writer's checkpoints apart.
 	ckptMu sync.Mutex
-	path string
+	path   string
 	// stmts caches the hot read statements prepared on the read pool.
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt

@@ -40,7 +40,7 @@ type writer struct {
 	closed  bool
 	stopped chan struct{}
 	stmts   map[string]*sql.Stmt // prepared on the write connection, used only by run's callers
-	want    []string // statements to prepare once the connection is free
+	want    []string             // statements to prepare once the connection is free
 	stmtMu  sync.Mutex
 	walPath string
 	ckptMu  *sync.Mutex // shared with the checkpointer: one checkpoint at a time
