@@ -142,7 +142,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := wxcrypt.ParsePushQuery(r.URL.Query())
-	plain, _, err := c.OpenPush(q, body)
+	plain, err := c.OpenEnvelope(q, env) // the envelope parsed above, not again
 	if err != nil {
 		reject(http.StatusForbidden, env.AppID, err.Error(), codeOf(err))
 		return
