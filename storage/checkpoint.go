@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"os"
 	"sync"
 	"time"
 )
@@ -11,7 +12,8 @@ import (
 // crosses 1000 WAL pages, so a request now and then paid for copying the WAL into the database
 // (0.8–23 ms), and under many writers it never completed and the WAL grew without bound. Our
 // connections turn it off (wal_autocheckpoint=0); this goroutine, on its own connection, copies
-// the WAL back (PASSIVE: never waits for nor blocks anyone) shortly after commits, truncates it
+// the WAL back (PASSIVE: never waits for nor blocks anyone) shortly after commits once it holds
+// a megabyte (a few small commits wait for the idle truncate: fewer checkpoints), truncates it
 // (TRUNCATE) once writes pause. A passive checkpoint can copy everything and still never let the
 // WAL restart under back-to-back writes (a restart needs a write transaction to begin while
 // nothing is left to copy), so the writer itself, between two transactions, forces a restart
@@ -20,23 +22,25 @@ import (
 
 const (
 	walSizeLimit     = 4 << 20  // journal_size_limit: the WAL file kept after a restart
-	walHardLimit     = 16 << 20 // WAL content beyond which a checkpoint waits for the writer
+	walHardLimit     = 16 << 20 // WAL file beyond which the writer forces a restart
+	walCheckpointAt  = 1 << 20  // WAL file from which commits are followed by passive checkpoints
 	checkpointEvery  = 100 * time.Millisecond
 	checkpointIdle   = time.Second // no commit for this long: truncate the WAL
 	checkpointBudget = 30 * time.Second
 )
 
 type checkpointer struct {
-	db   *sql.DB     // its own connection: a checkpoint never occupies the writer's
-	mu   *sync.Mutex // shared with the writer (writer.boundWAL)
-	wake <-chan struct{}
-	quit chan struct{}
-	done chan struct{}
+	db      *sql.DB     // its own connection: a checkpoint never occupies the writer's
+	mu      *sync.Mutex // shared with the writer (writer.boundWAL)
+	walPath string
+	wake    <-chan struct{}
+	quit    chan struct{}
+	done    chan struct{}
 }
 
 // startCheckpointer runs checkpoints on a connection of its own opened with dsn; wake is told
 // after each commit.
-func startCheckpointer(dsn string, mu *sync.Mutex, wake <-chan struct{}) (*checkpointer, error) {
+func startCheckpointer(dsn, walPath string, mu *sync.Mutex, wake <-chan struct{}) (*checkpointer, error) {
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -44,7 +48,7 @@ func startCheckpointer(dsn string, mu *sync.Mutex, wake <-chan struct{}) (*check
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
-	c := &checkpointer{db: db, mu: mu, wake: wake, quit: make(chan struct{}), done: make(chan struct{})}
+	c := &checkpointer{db: db, walPath: walPath, mu: mu, wake: wake, quit: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c, nil
 }
@@ -68,7 +72,7 @@ func (c *checkpointer) run() {
 		case <-c.wake:
 			dirty = true
 			idle.Reset(checkpointIdle)
-			if time.Since(last) < checkpointEvery {
+			if time.Since(last) < checkpointEvery || walSize(c.walPath) < walCheckpointAt {
 				continue
 			}
 			last = time.Now()
@@ -93,4 +97,13 @@ func (c *checkpointer) checkpoint(mode string) {
 	if err := c.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &log, &done); err != nil {
 		return
 	}
+}
+
+// walSize is the WAL file's size (0 when there is none).
+func walSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }

@@ -114,7 +114,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		readers.Close()
 		return nil, fileError(path, err)
 	}
-	if db.ckpt, err = startCheckpointer(dsn, &db.ckptMu, wake); err != nil {
+	if db.ckpt, err = startCheckpointer(dsn, path+"-wal", &db.ckptMu, wake); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}

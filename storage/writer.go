@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 )
 
@@ -254,8 +253,7 @@ func (w *writer) withSync(durable bool, fn func() error) error {
 // transactions on the write connection, so no writer of this process competes; the requests
 // queued meanwhile wait for it, which is the back-pressure that bounds the file.
 func (w *writer) boundWAL() {
-	fi, err := os.Stat(w.walPath)
-	if err != nil || fi.Size() <= walHardLimit {
+	if walSize(w.walPath) <= walHardLimit {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), checkpointBudget)
