@@ -47,6 +47,9 @@ type DB struct {
 	// stmts caches the hot read statements prepared on the read pool.
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // DefaultPath is $WXAUTH_DB, else DataDirPath.
@@ -139,7 +142,13 @@ func (db *DB) prepare(ctx context.Context, f *os.File) error {
 func (db *DB) Path() string { return db.path }
 
 // Close finishes the writes already submitted, stops the checkpointer and closes the database.
+// A second Close returns the first one's result.
 func (db *DB) Close() error {
+	db.closeOnce.Do(func() { db.closeErr = db.close() })
+	return db.closeErr
+}
+
+func (db *DB) close() error {
 	if db.w != nil {
 		db.w.close()
 	}

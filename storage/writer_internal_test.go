@@ -267,3 +267,17 @@ func TestGroupWithDurableWriteIsFull(t *testing.T) {
 		t.Errorf("synchronous after the batch = %d (%v), want 1 (NORMAL)", v, err)
 	}
 }
+
+// TestCloseTwice: a second Close is harmless and says what the first said.
+func TestCloseTwice(t *testing.T) {
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "wxauth.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
