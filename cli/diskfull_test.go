@@ -74,11 +74,15 @@ func TestDiskFullMidRefresh(t *testing.T) {
 	p := startProc(t, "token", bin, nil, "--db", e.db, "token", coffeeAppID)
 	waitFor(t, 10*time.Second, "the refresh to reach WeChat", func() bool { return sim.Stats().Calls["api_authorizer_token"] > calls })
 	filler := fillDisk(t, dir) // while WeChat takes its time to answer
+	// The disk stays full: space SQLite frees meanwhile (its background checkpoint truncating
+	// the WAL) is taken again at once, as a busy disk's other writers would.
+	stopFilling := keepFull(t, filler, p.done)
 	select {
 	case <-p.done:
 	case <-time.After(30 * time.Second):
 		t.Fatalf("token still running with the disk full\nstderr: %s", p.err.String())
 	}
+	stopFilling()
 	if code := p.state.ExitCode(); code != 1 || p.out.String() != "" {
 		t.Errorf("token on a full disk: exit %d, stdout %q; want exit 1, nothing on stdout", code, p.out.String())
 	}
@@ -126,6 +130,45 @@ func newSimEnvAt(t testing.TB, world wxsim.World, db string) *simEnv {
 }
 
 // fillDisk writes a file in dir until the file system is full, and returns its path.
+// keepFull appends to filler whatever space appears until done is closed or stop is called.
+func keepFull(t testing.TB, filler string, done <-chan struct{}) (stop func()) {
+	t.Helper()
+	f, err := os.OpenFile(filler, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quit, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		defer f.Close()
+		buf := make([]byte, 4<<10)
+		for {
+			for _, size := range []int{4 << 10, 512, 1} {
+				for {
+					if _, err := f.Write(buf[:size]); err != nil {
+						break
+					}
+				}
+			}
+			select {
+			case <-done:
+				return
+			case <-quit:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	return func() {
+		select {
+		case <-quit:
+		default:
+			close(quit)
+		}
+		<-finished
+	}
+}
+
 func fillDisk(t testing.TB, dir string) string {
 	t.Helper()
 	path := filepath.Join(dir, "filler")

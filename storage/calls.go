@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"time"
 )
 
@@ -15,6 +16,24 @@ func (db *DB) CountCall(ctx context.Context, componentAppID, api string, at time
 	_, err := db.exec(ctx, `INSERT INTO api_calls (component_appid, day, api, calls) VALUES (?,?,?,1)`+
 		db.d.upsert("api_calls", "component_appid, day, api", "calls=api_calls.calls+1"), componentAppID, QuotaDay(at), api)
 	return err
+}
+
+// CountCalls adds n calls per API to the counters of at's quota day in one transaction (a
+// refresher pass's, batched).
+func (db *DB) CountCalls(ctx context.Context, componentAppID string, at time.Time, n map[string]int) error {
+	if len(n) == 0 {
+		return nil
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		for api, calls := range n {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO api_calls (component_appid, day, api, calls) VALUES (?,?,?,?)`+
+				db.d.upsert("api_calls", "component_appid, day, api", "calls=api_calls.calls+excluded.calls"),
+				componentAppID, QuotaDay(at), api, calls); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // CallCounts returns the calls per API on the quota day containing at.

@@ -21,7 +21,7 @@ func fillCopy(t *testing.T, db *storage.DB) {
 		}
 	}
 	must(db.AddPlatform(ctx, storage.Platform{ComponentAppID: "wxc", AppSecret: "s", Token: "t", EncodingAESKey: "k", AuthDomain: "d", CreatedAt: t0}))
-	_, err := db.SaveTicket(ctx, storage.Ticket{ComponentAppID: "wxc", Ticket: "tk", CreateTime: t0, ReceivedAt: t0, Source: "push"})
+	_, _, err := db.SaveTicket(ctx, storage.Ticket{ComponentAppID: "wxc", Ticket: "tk", CreateTime: t0, ReceivedAt: t0, Source: "push"})
 	must(err)
 	_, err = db.SwapComponentToken(ctx, 0, storage.ComponentToken{ComponentAppID: "wxc", Token: "ct", ObtainedAt: t0, ExpiresAt: t0.Add(time.Hour)})
 	must(err)

@@ -55,3 +55,11 @@ func (d dialect) tableExists(name string) string {
 	}
 	return `SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='` + name + `'`
 }
+
+// greatest is the function returning the larger of its arguments (SQLite's scalar MAX).
+func (d dialect) greatest() string {
+	if d.mysql {
+		return "GREATEST"
+	}
+	return "MAX"
+}

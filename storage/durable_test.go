@@ -16,7 +16,6 @@ func TestDurableTxSyncsOnlyItself(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	db.sql.SetMaxOpenConns(1) // the same connection serves both queries
 	level := func(q interface {
 		QueryRowContext(context.Context, string, ...any) *sql.Row
 	}) int {
@@ -26,7 +25,7 @@ func TestDurableTxSyncsOnlyItself(t *testing.T) {
 		}
 		return v
 	}
-	if got := level(db.sql); got != 1 {
+	if got := level(db.wsql); got != 1 { // the writer's one connection
 		t.Fatalf("default synchronous = %d, want 1 (NORMAL)", got)
 	}
 	var inside int
@@ -36,7 +35,7 @@ func TestDurableTxSyncsOnlyItself(t *testing.T) {
 	if inside != 2 {
 		t.Fatalf("synchronous inside a durable transaction = %d, want 2 (FULL)", inside)
 	}
-	if got := level(db.sql); got != 1 {
+	if got := level(db.wsql); got != 1 {
 		t.Fatalf("synchronous after a durable transaction = %d, want 1 (NORMAL)", got)
 	}
 }

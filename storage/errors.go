@@ -142,9 +142,23 @@ func sqliteMessage(err error) string {
 }
 
 // exec runs a statement outside a transaction, classifying file and disk failures.
+// With a writer it is one request of a group commit (writer.go), on a prepared statement.
 func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := db.sql.ExecContext(ctx, query, args...)
-	return res, db.classify(err)
+	if db.w == nil {
+		res, err := db.sql.ExecContext(ctx, query, args...)
+		return res, db.classify(err)
+	}
+	var res sql.Result
+	err := db.w.do(ctx, false, func(tx *sql.Tx) error {
+		var err error
+		if s := db.w.stmt(query); s != nil {
+			res, err = tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+		} else {
+			res, err = tx.ExecContext(ctx, query, args...)
+		}
+		return err
+	})
+	return res, fileError(db.path, err)
 }
 
 // classify turns a failure into what the user can act on: a *FileError for SQLite's file, an
@@ -159,19 +173,49 @@ func (db *DB) classify(err error) error {
 // queryRow is QueryRowContext whose Scan classifies file failures: a damaged page is as often
 // met by a read as by a write.
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) row {
-	return row{r: db.sql.QueryRowContext(ctx, query, args...), db: db}
+	s, err := db.stmt(ctx, query)
+	if err != nil {
+		return row{err: err, db: db}
+	}
+	return row{r: s.QueryRowContext(ctx, args...), db: db}
+}
+
+// stmt is query prepared on the read pool, once per process (database/sql prepares it on each
+// pooled connection the first time that connection runs it, then keeps it).
+func (db *DB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if s, ok := db.stmts[query]; ok {
+		return s, nil
+	}
+	s, err := db.sql.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	db.stmts[query] = s
+	return s, nil
 }
 
 type row struct {
-	r  *sql.Row
-	db *DB
+	r   *sql.Row
+	err error // preparing the statement failed
+	db  *DB
 }
 
-func (r row) Scan(dest ...any) error { return r.db.classify(r.r.Scan(dest...)) }
+func (r row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.db.classify(r.err)
+	}
+	return r.db.classify(r.r.Scan(dest...))
+}
 
 // query is QueryContext whose rows classify file failures.
 func (db *DB) query(ctx context.Context, query string, args ...any) (*rows, error) {
-	rs, err := db.sql.QueryContext(ctx, query, args...)
+	s, err := db.stmt(ctx, query)
+	if err != nil {
+		return nil, fileError(db.path, err)
+	}
+	rs, err := s.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, db.classify(err)
 	}

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"time"
 )
 
@@ -22,6 +23,22 @@ func (db *DB) AppendEvent(ctx context.Context, e Event) error {
 	_, err := db.exec(ctx, `INSERT INTO events (at, component_appid, authorizer_appid, kind, level, code, message)
 		VALUES (?,?,?,?,?,?,?)`, unixMilli(e.At), e.ComponentAppID, e.AuthorizerAppID, e.Kind, e.Level, e.Code, e.Message)
 	return err
+}
+
+// AppendEvents adds entries to the log in one transaction (a refresher pass's, batched).
+func (db *DB) AppendEvents(ctx context.Context, evs []Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		for _, e := range evs {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO events (at, component_appid, authorizer_appid, kind, level, code, message)
+		VALUES (?,?,?,?,?,?,?)`, unixMilli(e.At), e.ComponentAppID, e.AuthorizerAppID, e.Kind, e.Level, e.Code, e.Message); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // Events returns a platform's newest events, newest first.

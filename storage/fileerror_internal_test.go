@@ -25,15 +25,15 @@ func TestFileFailuresRollBackAndSaySo(t *testing.T) {
 	}{
 		{"disk full", func(t *testing.T, db *DB) {
 			var pages int
-			if err := db.sql.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages); err != nil {
+			if err := db.wsql.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := db.sql.ExecContext(ctx, fmt.Sprintf(`PRAGMA max_page_count=%d`, pages)); err != nil {
+			if _, err := db.wsql.ExecContext(ctx, fmt.Sprintf(`PRAGMA max_page_count=%d`, pages)); err != nil {
 				t.Fatal(err)
 			}
 		}, ErrDiskFull, []string{"the disk is full", "rolled back", "what to do: free space"}},
 		{"read-only", func(t *testing.T, db *DB) {
-			if _, err := db.sql.ExecContext(ctx, `PRAGMA query_only=ON`); err != nil {
+			if _, err := db.wsql.ExecContext(ctx, `PRAGMA query_only=ON`); err != nil {
 				t.Fatal(err)
 			}
 		}, ErrReadOnly, []string{"is read-only", "nothing was written", "what to do: make the file and its directory writable"}},
@@ -46,7 +46,7 @@ func TestFileFailuresRollBackAndSaySo(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			db.sql.SetMaxOpenConns(1) // the pragmas below hold for one connection only
+			// the pragmas below hold for the write connection, the only one
 			if err := db.AddPlatform(ctx, Platform{ComponentAppID: "wx3f9a6c21b5d7e08c", AppSecret: "s", Token: "t", EncodingAESKey: "k", CreatedAt: at}); err != nil {
 				t.Fatal(err)
 			}

@@ -133,7 +133,7 @@ func openMySQL(ctx context.Context, target string, o options, seal *sealer) (*DB
 	sqldb := sql.OpenDB(conn)
 	sqldb.SetConnMaxLifetime(5 * time.Minute) // a proxy or the server may close idle connections first
 	sqldb.SetMaxIdleConns(4)
-	db := &DB{sql: sqldb, where: t.redacted, d: dialect{mysql: true}}
+	db := &DB{sql: sqldb, where: t.redacted, d: dialect{mysql: true}, stmts: map[string]*sql.Stmt{}}
 	db.seal.Store(seal)
 	if err := db.prepareMySQL(ctx, o); err != nil {
 		sqldb.Close()

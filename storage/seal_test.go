@@ -67,7 +67,7 @@ func fill(t testing.TB, db *storage.DB) {
 	must(db.UpdatePlatform(ctx, p))
 	must(db.AddPlatform(ctx, storage.Platform{ComponentAppID: "wxd", AppSecret: secrets["otherplatform"], Token: "t2",
 		EncodingAESKey: "k2", AuthDomain: "d", CreatedAt: t0.Add(time.Second)}))
-	_, err = db.SaveTicket(ctx, storage.Ticket{ComponentAppID: "wxc", Ticket: secrets["ticket"], CreateTime: t0, ReceivedAt: t0, Source: "push"})
+	_, _, err = db.SaveTicket(ctx, storage.Ticket{ComponentAppID: "wxc", Ticket: secrets["ticket"], CreateTime: t0, ReceivedAt: t0, Source: "push"})
 	must(err)
 	_, err = db.SwapComponentToken(ctx, 0, storage.ComponentToken{ComponentAppID: "wxc", Token: secrets["component"], ObtainedAt: t0, ExpiresAt: t0.Add(2 * time.Hour)})
 	must(err)
@@ -427,7 +427,7 @@ func TestOldKeyWritersRefused(t *testing.T) {
 		if _, err := db.Platform(ctx, "wxc"); !errors.Is(err, storage.ErrWrongKey) && !errors.Is(err, storage.ErrKeyRequired) {
 			t.Errorf("%s: reading: %v", name, err)
 		}
-		_, err := db.SaveTicket(ctx, storage.Ticket{ComponentAppID: "wxc", Ticket: "ticket@@@NEW", CreateTime: t0.Add(time.Hour), ReceivedAt: t0, Source: "push"})
+		_, _, err := db.SaveTicket(ctx, storage.Ticket{ComponentAppID: "wxc", Ticket: "ticket@@@NEW", CreateTime: t0.Add(time.Hour), ReceivedAt: t0, Source: "push"})
 		if err == nil || !strings.Contains(err.Error(), "not sealed under the database key") {
 			t.Errorf("%s: writing a ticket: %v", name, err)
 		}

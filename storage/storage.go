@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,12 +38,23 @@ var (
 
 // DB is an open wxauth database.
 type DB struct {
-	sql   *sql.DB
+	sql   *sql.DB // the read pool (and every statement when w is nil)
+	wsql  *sql.DB // the write connection (the writer's), or nil when w is nil
+	w     *writer // SQLite's group-committing writer; nil runs writes directly on sql (MySQL)
+	ckpt  *checkpointer
 	path  string                 // the SQLite file; "" for a server database
 	where string                 // the file, or the server database's URL without its password
 	d     dialect                // SQLite's or MySQL's spelling of the few statements that differ
 	down  atomic.Int64           // a server database: Unix ms since when it does not answer, 0 while it does
 	seal  atomic.Pointer[sealer] // the key secrets are sealed under (seal.go); nil: plaintext
+	// ckptMu keeps the checkpointer's and the writer's checkpoints apart.
+	ckptMu sync.Mutex
+	// stmts caches the hot read statements prepared on the read pool.
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // DefaultPath is $WXAUTH_DB, else DataDirPath.
@@ -98,16 +110,40 @@ func Open(ctx context.Context, target string, opts ...Option) (*DB, error) {
 	defer f.Close()
 	// No journal_mode in the DSN: switching to WAL writes the file, which must wait until it
 	// is known to be ours (checkOwnSchema). WAL, once set, holds for every later connection.
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	sqldb, err := sql.Open("sqlite", dsn)
+	// Checkpoints are the checkpointer's (checkpoint.go), never a committing request's:
+	// wal_autocheckpoint is off on our connections and journal_size_limit trims the WAL
+	// whenever a checkpoint lets it restart.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(" + strconv.Itoa(walSizeLimit) + ")&_txlock=immediate"
+	readers, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
-	db := &DB{sql: sqldb, path: path, where: path}
+	// A kept pool: every connection opened stays open (opening one re-reads the schema and
+	// forgets its prepared statements).
+	n := max(4, 2*runtime.GOMAXPROCS(0))
+	readers.SetMaxOpenConns(n)
+	readers.SetMaxIdleConns(n)
+	readers.SetConnMaxLifetime(0)
+	readers.SetConnMaxIdleTime(0)
+	writes, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		readers.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	wake := make(chan struct{}, 1)
+	db := &DB{sql: readers, wsql: writes, path: path, where: path, stmts: map[string]*sql.Stmt{}}
 	db.seal.Store(seal)
+	db.w = newWriter(writes, path+"-wal", &db.ckptMu, wake)
 	if err := db.prepare(ctx, f, o); err != nil {
-		sqldb.Close()
+		db.w.close()
+		writes.Close()
+		readers.Close()
 		return nil, fileError(path, err)
+	}
+	if db.ckpt, err = startCheckpointer(dsn, path+"-wal", &db.ckptMu, wake); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	return db, nil
 }
@@ -151,8 +187,32 @@ func (db *DB) Dialect() string { return db.d.Name() }
 // rely on process ids, and expire by the database's clock.
 func (db *DB) Shared() bool { return db.d.mysql }
 
-// Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+// Close finishes the writes already submitted, stops the checkpointer and closes the database.
+// A second Close returns the first one's result.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() { db.closeErr = db.close() })
+	return db.closeErr
+}
+
+func (db *DB) close() error {
+	if db.w != nil {
+		db.w.close()
+	}
+	if db.ckpt != nil {
+		db.ckpt.stop()
+	}
+	db.stmtMu.Lock()
+	for _, s := range db.stmts {
+		s.Close()
+	}
+	db.stmts = map[string]*sql.Stmt{}
+	db.stmtMu.Unlock()
+	var werr error
+	if db.wsql != nil && db.wsql != db.sql {
+		werr = db.wsql.Close()
+	}
+	return errors.Join(db.sql.Close(), werr)
+}
 
 // IntegrityCheck runs PRAGMA integrity_check (CHECK TABLE on MySQL) and returns its verdict
 // ("ok" when sound).
@@ -195,6 +255,13 @@ func (db *DB) migrate(ctx context.Context) error {
 	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
+	// Almost every open finds the schema current: a read says so without taking the write lock
+	// (a `wxauth token` beside a busy `serve` then never waits for it).
+	var current int
+	if err := db.sql.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&current); err == nil &&
+		current == versions[len(versions)-1] {
+		return nil
+	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		var current int
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&current); err != nil {
@@ -227,9 +294,14 @@ func (db *DB) migrate(ctx context.Context) error {
 
 // tx runs fn in an IMMEDIATE transaction (the DSN's _txlock), so read-check-write sequences
 // are atomic across processes.
+// With a writer, fn runs on the writer's goroutine inside a shared transaction (writer.go):
+// fn must not itself write through db (that would wait for itself).
 func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if db.d.mysql {
 		return db.serverError(db.mysqlTx(ctx, fn))
+	}
+	if db.w != nil {
+		return fileError(db.path, db.w.do(ctx, false, fn))
 	}
 	return fileError(db.path, runTx(ctx, db.sql, fn))
 }
@@ -261,6 +333,9 @@ func (db *DB) mysqlTx(ctx context.Context, fn func(*sql.Tx) error) error {
 func (db *DB) durableTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if db.d.mysql {
 		return db.serverError(db.mysqlTx(ctx, fn))
+	}
+	if db.w != nil {
+		return fileError(db.path, db.w.do(ctx, true, fn))
 	}
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {

@@ -54,7 +54,7 @@ func TestOlderTicketNeverBecomesCurrent(t *testing.T) {
 	eachStore(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
 		save := func(ticket string, created time.Time) bool {
-			cur, err := db.SaveTicket(ctx, storage.Ticket{ComponentAppID: "wxc", Ticket: ticket, CreateTime: created, ReceivedAt: t0, Source: "push"})
+			cur, _, err := db.SaveTicket(ctx, storage.Ticket{ComponentAppID: "wxc", Ticket: ticket, CreateTime: created, ReceivedAt: t0, Source: "push"})
 			if err != nil {
 				t.Fatal(err)
 			}

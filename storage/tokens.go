@@ -15,32 +15,49 @@ type Ticket struct {
 	CreateTime     time.Time // the push's CreateTime
 	ReceivedAt     time.Time
 	Source         string // "push", "manual", …
+	Pushes         int    // how many times this value arrived (read only: SaveTicket counts)
 }
 
 // SaveTicket records a ticket in the history. It reports whether the ticket is now the current
-// one: a ticket older than the newest stored one is kept in history but never becomes current.
-func (db *DB) SaveTicket(ctx context.Context, t Ticket) (current bool, err error) {
+// one (a ticket older than the newest stored one is kept in history but never becomes current)
+// and whether it repeats the current one: then it is counted on that row (pushes, received_at,
+// and its CreateTime if newer) rather than added, so a ticket is stored once per distinct value.
+func (db *DB) SaveTicket(ctx context.Context, t Ticket) (current, repeat bool, err error) {
 	err = db.tx(ctx, func(tx *sql.Tx) error {
-		var newest sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT MAX(create_time) FROM tickets WHERE component_appid=?`,
-			t.ComponentAppID).Scan(&newest); err != nil {
-			return err
+		current, repeat = true, false
+		var id, newest int64
+		var value string
+		err := tx.QueryRowContext(ctx, `SELECT id, ticket, create_time FROM tickets WHERE component_appid=?
+			ORDER BY create_time DESC, id DESC LIMIT 1`, t.ComponentAppID).Scan(&id, &value, &newest)
+		if err == nil {
+			value, err = db.sealer().open("tickets", "ticket", value)
 		}
-		current = !newest.Valid || unixMilli(t.CreateTime) >= newest.Int64
-		_, err := tx.ExecContext(ctx, `INSERT INTO tickets (component_appid, ticket, create_time, received_at, source)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		case value == t.Ticket:
+			repeat = true
+			_, err := tx.ExecContext(ctx, `UPDATE tickets SET pushes=pushes+1, received_at=`+db.d.greatest()+`(received_at, ?),
+				create_time=`+db.d.greatest()+`(create_time, ?) WHERE id=?`, unixMilli(t.ReceivedAt), unixMilli(t.CreateTime), id)
+			return err
+		default:
+			current = unixMilli(t.CreateTime) >= newest
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO tickets (component_appid, ticket, create_time, received_at, source)
 			VALUES (?,?,?,?,?)`, t.ComponentAppID, db.sealer().seal("tickets", "ticket", t.Ticket), unixMilli(t.CreateTime), unixMilli(t.ReceivedAt), t.Source)
 		return err
 	})
-	return current, err
+	return current, repeat, err
 }
 
 // CurrentTicket returns the newest ticket by CreateTime (ties: the last received).
 func (db *DB) CurrentTicket(ctx context.Context, componentAppID string) (Ticket, error) {
 	var t Ticket
 	var created, received int64
-	err := db.queryRow(ctx, `SELECT component_appid, ticket, create_time, received_at, source FROM tickets
+	err := db.queryRow(ctx, `SELECT component_appid, ticket, create_time, received_at, source, pushes FROM tickets
 		WHERE component_appid=? ORDER BY create_time DESC, id DESC LIMIT 1`, componentAppID).
-		Scan(&t.ComponentAppID, &t.Ticket, &created, &received, &t.Source)
+		Scan(&t.ComponentAppID, &t.Ticket, &created, &received, &t.Source, &t.Pushes)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, fmt.Errorf("ticket for %s: %w", componentAppID, ErrNotFound)
 	}

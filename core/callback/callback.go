@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"wxauth/core/wxapi"
@@ -141,7 +142,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := wxcrypt.ParsePushQuery(r.URL.Query())
-	plain, _, err := c.OpenPush(q, body)
+	plain, err := c.OpenEnvelope(q, env) // the envelope parsed above, not again
 	if err != nil {
 		reject(http.StatusForbidden, env.AppID, err.Error(), codeOf(err))
 		return
@@ -205,7 +206,9 @@ func remoteIP(r *http.Request) string {
 	return host
 }
 
-var pages = template.Must(template.New("pages").Parse(`
+// Parsed on first use: only the commands that serve pages pay for it.
+var pages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("pages").Parse(`
 {{define "head"}}<!doctype html><html lang="zh"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="origin"><title>{{.Title}}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:40em;margin:3em auto;padding:0 1em;line-height:1.5}a.button{display:inline-block;padding:.6em 1.2em;background:#07c160;color:#fff;border-radius:6px;text-decoration:none}.err{color:#b00}</style></head><body>{{end}}
@@ -218,6 +221,7 @@ var pages = template.Must(template.New("pages").Parse(`
 {{define "result"}}{{template "head" .}}<h1>{{.Title}}</h1>{{if .Err}}<p class="err">{{.Err}}</p>{{else}}<p>{{.Msg}}</p>{{end}}
 <p>You can close this page and return to wxauth.</p></body></html>{{end}}
 `))
+})
 
 type pageData struct {
 	Title, PC, Mobile, Msg, Err string
@@ -228,7 +232,7 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, d pageDa
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	if err := pages.ExecuteTemplate(w, name, d); err != nil {
+	if err := pages().ExecuteTemplate(w, name, d); err != nil {
 		s.cfg.Logger.Error("rendering page", "err", err)
 	}
 }

@@ -143,6 +143,9 @@ func TestListenerLoad(t *testing.T) {
 			}
 			return v
 		}
+		// The store's checkpointer truncates the WAL once writes pause, which a reader sees as
+		// a change of data_version: measure from after that.
+		waitWALTruncated(t, db.Path())
 		v0, rows0 := version(), rowCounts(t, ctx, reader)
 
 		bareRes := closedLoop(ctx, newLoadClient(sc.workers), sc.workers, sc.floodCount, sc.floodFor, func(i int) shot { return bareForged[i%len(bareForged)] })
@@ -276,6 +279,23 @@ func cpuProfile(t *testing.T, fn func()) ([]byte, bool) {
 }
 
 // rowCounts is the number of rows of every table.
+// waitWALTruncated polls until the database's WAL is empty: the checkpointer's last word once
+// writes have stopped.
+func waitWALTruncated(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		fi, err := os.Stat(path + "-wal")
+		if err != nil || fi.Size() == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the WAL still holds %d bytes a minute after the last write", fi.Size())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func rowCounts(t *testing.T, ctx context.Context, db *sql.DB) string {
 	t.Helper()
 	var out []string

@@ -28,11 +28,15 @@ func (e *Engine) componentCall(ctx context.Context, p Platform, api string, held
 	if tok, err = e.replaceRejected(ctx, p, tok, err, held); err != nil {
 		return err
 	}
+	setPassToken(ctx, p.ComponentAppID, tok)
 	return call(tok)
 }
 
 func (e *Engine) usableComponentToken(ctx context.Context, p Platform, held bool) (ComponentToken, error) {
 	if held {
+		if tok, ok := e.passTokenOf(ctx, p.ComponentAppID); ok {
+			return tok, nil // a refresher pass read it once (passtoken.go)
+		}
 		return e.validComponentToken(ctx, p)
 	}
 	return e.ComponentToken(ctx, p.ComponentAppID)

@@ -89,9 +89,9 @@ func (f *faultyStore) RemovePlatform(ctx context.Context, componentAppID string)
 	return f.Store.RemovePlatform(ctx, componentAppID)
 }
 
-func (f *faultyStore) SaveTicket(ctx context.Context, t storage.Ticket) (bool, error) {
+func (f *faultyStore) SaveTicket(ctx context.Context, t storage.Ticket) (bool, bool, error) {
 	if err := f.check("SaveTicket"); err != nil {
-		return *new(bool), err
+		return false, false, err
 	}
 	return f.Store.SaveTicket(ctx, t)
 }

@@ -556,3 +556,51 @@ func TestOneShotCallerReleasesTheLease(t *testing.T) {
 		t.Fatalf("refresher could not lead: %+v %v", rep, err)
 	}
 }
+
+// TestTicketRepeatsAreCountedNotAppended: WeChat pushes the same ticket several times before
+// rotating it; each push is acknowledged and counted on the ticket's one row, and the event log
+// records the value once.
+func TestTicketRepeatsAreCountedNotAppended(t *testing.T) {
+	sb, ctx := start(t)
+	appid := sb.Platform.ComponentAppID
+	received := func() int {
+		evs, err := sb.Engine.Events(ctx, appid, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range evs {
+			if e.Kind == flow.EventTicketReceived {
+				n++
+			}
+		}
+		return n
+	}
+	before := received()
+	current, _ := sb.DB.CurrentTicket(ctx, appid)
+	base := current.CreateTime.Unix() + 3600 // newer than anything the simulator pushes meanwhile
+	for i := range 5 {
+		p := sealTicket(t, sb, "ticket@@@REPEATED", base+int64(i))
+		if code, body := post(t, sb, p.Query.Encode(), p.Body); code != 200 || body != "success" {
+			t.Fatalf("push %d: %d %q", i, code, body)
+		}
+	}
+	cur, err := sb.DB.CurrentTicket(ctx, appid)
+	if err != nil || cur.Ticket != "ticket@@@REPEATED" || cur.Pushes != 5 || cur.CreateTime.Unix() != base+4 {
+		t.Fatalf("current ticket %q pushes %d created %d (%v); want the repeated one, 5 pushes, created %d",
+			cur.Ticket, cur.Pushes, cur.CreateTime.Unix(), err, base+4)
+	}
+	if got := received() - before; got != 1 {
+		t.Errorf("%d ticket-received events for one value pushed 5 times, want 1", got)
+	}
+	p := sealTicket(t, sb, "ticket@@@ROTATED", base+10)
+	if code, body := post(t, sb, p.Query.Encode(), p.Body); code != 200 || body != "success" {
+		t.Fatalf("rotated push: %d %q", code, body)
+	}
+	if cur, _ := sb.DB.CurrentTicket(ctx, appid); cur.Ticket != "ticket@@@ROTATED" || cur.Pushes != 1 {
+		t.Errorf("after rotation: %q pushes %d", cur.Ticket, cur.Pushes)
+	}
+	if got := received() - before; got != 2 {
+		t.Errorf("%d ticket-received events for two values, want 2", got)
+	}
+}

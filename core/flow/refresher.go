@@ -60,10 +60,13 @@ func (e *Engine) RefreshDue(ctx context.Context, componentAppID string) (Refresh
 	if err != nil || len(due) == 0 {
 		return rep, err
 	}
-	if _, err := e.validComponentToken(ctx, p); err != nil {
+	tok, err := e.validComponentToken(ctx, p)
+	if err != nil {
 		return rep, err
 	}
-	rep.Refreshed, rep.Failed = e.refreshEach(ctx, p, due, lost)
+	pctx, ps := withPass(ctx, p.ComponentAppID, tok)
+	rep.Refreshed, rep.Failed = e.refreshEach(pctx, p, due, lost)
+	e.flushPass(ctx, ps)
 	rep.LeaseLost = lost()
 	return rep, nil
 }

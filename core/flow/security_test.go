@@ -178,7 +178,7 @@ func TestFilesOwnerOnly(t *testing.T) {
 	if err := e.SetTicket(ctx, "", "x"); err == nil {
 		t.Fatal("a ticket for no platform was accepted")
 	}
-	if _, err := db.SaveTicket(ctx, storage.Ticket{ComponentAppID: "wx0000000000000000", Ticket: "t", CreateTime: time.Now(), ReceivedAt: time.Now(), Source: "test"}); err != nil {
+	if _, _, err := db.SaveTicket(ctx, storage.Ticket{ComponentAppID: "wx0000000000000000", Ticket: "t", CreateTime: time.Now(), ReceivedAt: time.Now(), Source: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]os.FileMode{dir: 0o700, filepath.Join(dir, "wxauth.db"): 0o600,

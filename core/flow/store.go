@@ -38,7 +38,7 @@ type PlatformStore interface {
 
 // TicketStore keeps every ticket received; the newest by CreateTime is current.
 type TicketStore interface {
-	SaveTicket(ctx context.Context, t storage.Ticket) (current bool, err error)
+	SaveTicket(ctx context.Context, t storage.Ticket) (current, repeat bool, err error)
 	CurrentTicket(ctx context.Context, componentAppID string) (storage.Ticket, error)
 	LastTicketReceivedAt(ctx context.Context, componentAppID string) (time.Time, error)
 }
@@ -88,12 +88,14 @@ type LeaseStore interface {
 // EventLog is the append-only audit log.
 type EventLog interface {
 	AppendEvent(ctx context.Context, e storage.Event) error
+	AppendEvents(ctx context.Context, evs []storage.Event) error
 	Events(ctx context.Context, componentAppID string, limit int) ([]storage.Event, error)
 }
 
 // CallCounter counts API calls per quota day, and WeChat's faults per hour.
 type CallCounter interface {
 	CountCall(ctx context.Context, componentAppID, api string, at time.Time) error
+	CountCalls(ctx context.Context, componentAppID string, at time.Time, n map[string]int) error
 	CallCounts(ctx context.Context, componentAppID string, at time.Time) (map[string]int, error)
 	CountFault(ctx context.Context, componentAppID, kind string, at time.Time) error
 	FaultCounts(ctx context.Context, componentAppID string, since time.Time) (map[string]int, error)

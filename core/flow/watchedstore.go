@@ -58,8 +58,18 @@ func (w watchedStore) RemovePlatform(ctx context.Context, componentAppID string)
 	return w.w.note(w.Store.RemovePlatform(ctx, componentAppID), true)
 }
 
-func (w watchedStore) SaveTicket(ctx context.Context, t storage.Ticket) (current bool, err error) {
-	return seen(w.Store.SaveTicket(ctx, t)).by(w.w, true)
+func (w watchedStore) SaveTicket(ctx context.Context, t storage.Ticket) (current, repeat bool, err error) {
+	current, repeat, err = w.Store.SaveTicket(ctx, t)
+	w.w.observe(err, true)
+	return current, repeat, err
+}
+
+func (w watchedStore) AppendEvents(ctx context.Context, evs []storage.Event) error {
+	return w.w.note(w.Store.AppendEvents(ctx, evs), true)
+}
+
+func (w watchedStore) CountCalls(ctx context.Context, componentAppID string, at time.Time, n map[string]int) error {
+	return w.w.note(w.Store.CountCalls(ctx, componentAppID, at, n), true)
 }
 
 func (w watchedStore) CurrentTicket(ctx context.Context, componentAppID string) (storage.Ticket, error) {

@@ -40,24 +40,33 @@ func ParsePushMessage(doc []byte) (PushMessage, error) {
 	if !bytes.HasPrefix(t, []byte("<xml>")) || !bytes.HasSuffix(t, []byte("</xml>")) {
 		return PushMessage{}, fmt.Errorf("push message is not an <xml> document")
 	}
-	get := func(name string) string { v, _ := wxcrypt.ElementText(t, name); return v }
-	m := PushMessage{
-		AppID:                 get("AppId"),
-		InfoType:              get("InfoType"),
-		ComponentVerifyTicket: get("ComponentVerifyTicket"),
-		AuthorizerAppID:       get("AuthorizerAppid"),
-		AuthorizationCode:     get("AuthorizationCode"),
-		PreAuthCode:           get("PreAuthCode"),
-		ProbeNonce:            get("ProbeNonce"),
-	}
+	// One pass over the document; the first of each element wins, as with ElementText.
+	var m PushMessage
+	var createTime, codeExpiry string
+	fields := [...]struct {
+		name string
+		dst  *string
+	}{{"AppId", &m.AppID}, {"InfoType", &m.InfoType}, {"ComponentVerifyTicket", &m.ComponentVerifyTicket},
+		{"AuthorizerAppid", &m.AuthorizerAppID}, {"AuthorizationCode", &m.AuthorizationCode},
+		{"PreAuthCode", &m.PreAuthCode}, {"ProbeNonce", &m.ProbeNonce}, {"CreateTime", &createTime},
+		{"AuthorizationCodeExpiredTime", &codeExpiry}}
+	var seen [len(fields)]bool
+	wxcrypt.Elements(t, func(name, text []byte) {
+		for i, f := range fields {
+			if !seen[i] && string(name) == f.name {
+				seen[i], *f.dst = true, string(text)
+				return
+			}
+		}
+	})
 	if m.InfoType == "" {
 		return m, fmt.Errorf("push message has no InfoType")
 	}
 	var err error
-	if m.CreateTime, err = parseInt(get("CreateTime")); err != nil {
+	if m.CreateTime, err = parseInt(createTime); err != nil {
 		return m, fmt.Errorf("push message CreateTime: %w", err)
 	}
-	if s := get("AuthorizationCodeExpiredTime"); s != "" {
+	if s := codeExpiry; s != "" {
 		if m.AuthorizationCodeExpiredTime, err = parseInt(s); err != nil {
 			return m, fmt.Errorf("push message AuthorizationCodeExpiredTime: %w", err)
 		}

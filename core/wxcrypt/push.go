@@ -24,13 +24,22 @@ func ParseEnvelope(body []byte) (Envelope, error) {
 	if !bytes.HasPrefix(trimmed, []byte("<xml>")) || !bytes.HasSuffix(trimmed, []byte("</xml>")) {
 		return Envelope{}, newError(CodeParseXML, "body does not start with <xml> and end with </xml>")
 	}
-	enc, ok := ElementText(trimmed, "Encrypt")
-	if !ok || enc == "" {
+	var env Envelope
+	var seen [3]bool // the first of each wins, as with ElementText
+	Elements(trimmed, func(name, text []byte) {
+		switch {
+		case !seen[0] && string(name) == "Encrypt":
+			seen[0], env.Encrypt = true, string(text)
+		case !seen[1] && string(name) == "AppId":
+			seen[1], env.AppID = true, string(text)
+		case !seen[2] && string(name) == "ToUserName":
+			seen[2], env.ToUserName = true, string(text)
+		}
+	})
+	if env.Encrypt == "" {
 		return Envelope{}, newError(CodeParseXML, "no <Encrypt> element")
 	}
-	appid, _ := ElementText(trimmed, "AppId")
-	to, _ := ElementText(trimmed, "ToUserName")
-	return Envelope{AppID: appid, ToUserName: to, Encrypt: enc}, nil
+	return env, nil
 }
 
 // ElementText returns the text of the first <name>…</name> in a flat WeChat XML document,
@@ -87,14 +96,21 @@ func (c *Crypter) OpenPush(q PushQuery, body []byte) (msg []byte, env Envelope, 
 	if err != nil {
 		return nil, env, err
 	}
+	msg, err = c.OpenEnvelope(q, env)
+	return msg, env, err
+}
+
+// OpenEnvelope is OpenPush for an envelope already parsed (the listener parses it once, to
+// route the push by AppId before any cryptography).
+func (c *Crypter) OpenEnvelope(q PushQuery, env Envelope) ([]byte, error) {
 	if q.MsgSignature == "" {
-		return nil, env, newError(CodeValidateSignature, "msg_signature is missing from the query")
+		return nil, newError(CodeValidateSignature, "msg_signature is missing from the query")
 	}
 	if err := c.VerifyMsgSignature(q.MsgSignature, q.Timestamp, q.Nonce, env.Encrypt); err != nil {
-		return nil, env, err
+		return nil, err
 	}
-	msg, _, err = c.Decrypt(env.Encrypt)
-	return msg, env, err
+	msg, _, err := c.Decrypt(env.Encrypt)
+	return msg, err
 }
 
 // Push is an encrypted push as WeChat sends it: the outer XML body and the query parameters.

@@ -128,7 +128,7 @@ func (s *Sim) apiRidGet(c *call) (any, *apiErr) {
 	if e := c.decode(&req); e != nil {
 		return nil, e
 	}
-	if !ridRe.MatchString(req.Rid) {
+	if !ridRe().MatchString(req.Rid) {
 		return nil, errc(76002)
 	}
 	rec, ok := s.rids[req.Rid]

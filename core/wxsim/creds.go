@@ -28,7 +28,7 @@ const (
 const tokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
 // ridRe is the shape of a rid: three groups of 8 lowercase hex digits.
-var ridRe = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$`)
+var ridRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$`) })
 
 // lockedReader serialises reads: Options.Random may be a deterministic reader that is not
 // safe for concurrent use.

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // ConfirmPath receives the merchant's approval from the authorization page.
@@ -36,7 +37,9 @@ func DomainErrorText(refererHost string) string {
 	return textDomainPrefix + refererHost
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+// Parsed on first use: only the commands that serve pages pay for it.
+var pageTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
@@ -76,6 +79,7 @@ footer{color:#aaa;font-size:12px;margin-top:24px}
 </body>
 </html>
 `))
+})
 
 type pageAccount struct {
 	Account
@@ -97,7 +101,7 @@ func renderPage(w http.ResponseWriter, d pageData) {
 		d.Title = "授权 - 微信公众平台"
 	}
 	var buf bytes.Buffer
-	if err := pageTmpl.Execute(&buf, d); err != nil {
+	if err := pageTmpl().Execute(&buf, d); err != nil {
 		http.Error(w, "template error", http.StatusInternalServerError)
 		return
 	}

@@ -2,6 +2,7 @@ package wxsim
 
 import (
 	"regexp"
+	"sync"
 	"time"
 )
 
@@ -31,7 +32,7 @@ type tokenRec struct {
 }
 
 // tokenShapeRe is what a WeChat access token looks like; anything else is 40014.
-var tokenShapeRe = regexp.MustCompile(`^[0-9]{2}_[A-Za-z0-9_-]{20,300}$`)
+var tokenShapeRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{2}_[A-Za-z0-9_-]{20,300}$`) })
 
 // mintComponentToken issues a new component_access_token. The previous one stays valid for the
 // overlap (5 min); the one before it is forgotten at once, so that frequent refreshes
@@ -83,7 +84,7 @@ func (s *Sim) tokenStatus(tok string, now time.Time) (*tokenRec, int, time.Durat
 	}
 	rec, ok := s.tokens[tok]
 	if !ok {
-		if !tokenShapeRe.MatchString(tok) {
+		if !tokenShapeRe().MatchString(tok) {
 			return nil, 40014, 0
 		}
 		return nil, 40001, 0

@@ -8,16 +8,17 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"wxauth/core/wxapi"
 	"wxauth/core/wxcrypt"
 )
 
 var (
-	secretRe   = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
-	tokenRe    = regexp.MustCompile(`^[A-Za-z0-9]{3,32}$`)
-	aesKeyRe   = regexp.MustCompile(`^[A-Za-z0-9]{43}$`)
-	userNameRe = regexp.MustCompile(`^gh_[0-9a-f]{12}$`)
+	secretRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-fA-F]{32}$`) })
+	tokenRe    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9]{3,32}$`) })
+	aesKeyRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9]{43}$`) })
+	userNameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^gh_[0-9a-f]{12}$`) })
 )
 
 // Validate checks every field and names the first bad one with the reason, e.g.
@@ -36,13 +37,13 @@ func (w World) Validate() error {
 			return fmt.Errorf("%s: %s is already used by %s", f("component_appid"), p.ComponentAppID, prev)
 		}
 		seen[p.ComponentAppID] = f("component_appid")
-		if !secretRe.MatchString(p.ComponentAppSecret) {
+		if !secretRe().MatchString(p.ComponentAppSecret) {
 			return fmt.Errorf("%s: must be 32 hex digits (the AppSecret), got %d characters", f("component_appsecret"), len(p.ComponentAppSecret))
 		}
-		if !tokenRe.MatchString(p.Token) {
+		if !tokenRe().MatchString(p.Token) {
 			return fmt.Errorf("%s: must be 3 to 32 characters [A-Za-z0-9], got %d", f("token"), len(p.Token))
 		}
-		if !aesKeyRe.MatchString(p.EncodingAESKey) {
+		if !aesKeyRe().MatchString(p.EncodingAESKey) {
 			return fmt.Errorf("%s: must be 43 characters [A-Za-z0-9], got %d", f("encoding_aes_key"), len(p.EncodingAESKey))
 		}
 		if _, err := wxcrypt.New(p.Token, p.EncodingAESKey, p.ComponentAppID); err != nil {
@@ -69,7 +70,7 @@ func (w World) Validate() error {
 			return fmt.Errorf("%s: %s is already used by %s", f("appid"), a.AppID, prev)
 		}
 		seen[a.AppID] = f("appid")
-		if !userNameRe.MatchString(a.UserName) {
+		if !userNameRe().MatchString(a.UserName) {
 			return fmt.Errorf("%s: must be gh_ followed by 12 lowercase hex digits (the original id), got %q", f("user_name"), clip(a.UserName, 40))
 		}
 		if strings.TrimSpace(a.NickName) == "" {

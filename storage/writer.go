@@ -1,0 +1,267 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// The single writer with group commit. SQLite lets one connection write at a time; when 16
+// handlers each open their own write transaction they queue on the file lock, and each pays its
+// own commit (a WAL append and, for durable ones, an fsync). Instead every write of this process
+// (db.tx, db.durableTx, db.exec) is a request to one goroutine that owns the one write
+// connection: it takes whatever requests are waiting, runs each in its own SAVEPOINT inside one
+// IMMEDIATE transaction (a caller's failure rolls back only its own work), commits once and
+// then answers every caller with its own result. A caller returns only after its commit.
+//
+// Several processes sharing the file still serialise on SQLite's lock: the writer's BEGIN
+// IMMEDIATE waits out another process's transaction under busy_timeout, as before.
+
+// maxBatch bounds one transaction, so one commit never holds the write lock for long.
+const maxBatch = 256
+
+// ErrClosed is returned by a write submitted after Close.
+var ErrClosed = errors.New("database closed")
+
+type writeReq struct {
+	ctx     context.Context
+	fn      func(*sql.Tx) error
+	durable bool
+	done    chan error
+}
+
+type writer struct {
+	db      *sql.DB // one connection, used only by run
+	reqs    chan *writeReq
+	mu      sync.RWMutex // held shared while sending on reqs, exclusively by close
+	closed  bool
+	stopped chan struct{}
+	stmts   map[string]*sql.Stmt // prepared on the write connection, used only by run's callers
+	want    []string             // statements to prepare once the connection is free
+	stmtMu  sync.Mutex
+	walPath string
+	ckptMu  *sync.Mutex // shared with the checkpointer: one checkpoint at a time
+	// committed is told (without blocking) after each commit: the checkpointer's cue.
+	committed chan<- struct{}
+}
+
+func newWriter(db *sql.DB, walPath string, ckptMu *sync.Mutex, committed chan<- struct{}) *writer {
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	w := &writer{db: db, reqs: make(chan *writeReq, maxBatch), stopped: make(chan struct{}),
+		stmts: map[string]*sql.Stmt{}, committed: committed, walPath: walPath, ckptMu: ckptMu}
+	go w.run()
+	return w
+}
+
+// do queues fn and waits for its transaction's commit (or its own failure). It waits even when
+// ctx ends meanwhile: a request already taken runs to its end, so the caller's answer is the
+// truth about what was written; a request still queued when ctx ends is not run.
+func (w *writer) do(ctx context.Context, durable bool, fn func(*sql.Tx) error) error {
+	r := &writeReq{ctx: ctx, fn: fn, durable: durable, done: make(chan error, 1)}
+	w.mu.RLock()
+	if w.closed {
+		w.mu.RUnlock()
+		return ErrClosed
+	}
+	w.reqs <- r
+	w.mu.RUnlock()
+	return <-r.done
+}
+
+// close refuses new requests, lets the writer finish what is queued, and waits for it.
+func (w *writer) close() {
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.reqs)
+	}
+	w.mu.Unlock()
+	<-w.stopped
+	w.stmtMu.Lock()
+	for _, s := range w.stmts {
+		s.Close()
+	}
+	w.stmtMu.Unlock()
+}
+
+func (w *writer) isClosed() bool {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	return w.closed
+}
+
+// stmt is query prepared on the write connection (a transaction rebinds it for free), or nil
+// the first time: the connection is inside a transaction then, so the writer prepares it after
+// the commit (prepareWanted).
+func (w *writer) stmt(query string) *sql.Stmt {
+	w.stmtMu.Lock()
+	defer w.stmtMu.Unlock()
+	if s, ok := w.stmts[query]; ok {
+		return s
+	}
+	w.want = append(w.want, query)
+	return nil
+}
+
+func (w *writer) prepareWanted() {
+	w.stmtMu.Lock()
+	defer w.stmtMu.Unlock()
+	for _, q := range w.want {
+		if _, ok := w.stmts[q]; ok {
+			continue
+		}
+		if s, err := w.db.Prepare(q); err == nil {
+			w.stmts[q] = s
+		}
+	}
+	w.want = w.want[:0]
+}
+
+func (w *writer) run() {
+	defer close(w.stopped)
+	batch := make([]*writeReq, 0, maxBatch)
+	for {
+		first, ok := <-w.reqs
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], first)
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case r, ok := <-w.reqs:
+				if !ok {
+					break more
+				}
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		w.commitBatch(batch)
+		clear(batch)
+		w.prepareWanted()
+		w.boundWAL()
+		select {
+		case w.committed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// commitBatch runs the live requests of batch in one transaction and answers them all.
+func (w *writer) commitBatch(batch []*writeReq) {
+	live := batch[:0:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- fmt.Errorf("database: %w", err)
+			continue
+		}
+		live = append(live, r)
+	}
+	switch len(live) {
+	case 0:
+		return
+	case 1:
+		live[0].done <- w.single(live[0])
+		return
+	}
+	errs, err := w.group(live)
+	if err != nil {
+		// The shared transaction itself failed (its commit, or a caller's cancelled statement
+		// made SQLite abandon it): nothing of it was written, so each request runs again
+		// alone and gets its own answer.
+		for _, r := range live {
+			r.done <- w.single(r)
+		}
+		return
+	}
+	for i, r := range live {
+		r.done <- errs[i]
+	}
+}
+
+// single runs one request in its own transaction.
+func (w *writer) single(r *writeReq) error {
+	if err := r.ctx.Err(); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	return w.withSync(r.durable, func() error { return runTx(context.Background(), w.db, r.fn) })
+}
+
+// group runs reqs in one transaction, each in its own savepoint; errs holds each one's result,
+// err a failure of the transaction as a whole (then nothing was committed).
+func (w *writer) group(reqs []*writeReq) (errs []error, err error) {
+	durable := false
+	for _, r := range reqs {
+		durable = durable || r.durable
+	}
+	errs = make([]error, len(reqs))
+	err = w.withSync(durable, func() error {
+		ctx := context.Background()
+		tx, err := w.db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("database: %w", err)
+		}
+		for i, r := range reqs {
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("database: %w", err)
+			}
+			if errs[i] = r.fn(tx); errs[i] != nil {
+				// ROLLBACK TO fails when SQLite already abandoned the whole transaction
+				// (an interrupted statement): then the batch is retried request by request.
+				if _, err := tx.ExecContext(ctx, `ROLLBACK TO w`); err != nil {
+					tx.Rollback()
+					return fmt.Errorf("database: %w", err)
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `RELEASE w`); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("database: %w", err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("database commit: %w", err)
+		}
+		return nil
+	})
+	return errs, err
+}
+
+// withSync runs fn with the write connection at synchronous=FULL when durable (SQLite refuses
+// to change it inside a transaction, so it brackets the whole transaction), else NORMAL.
+func (w *writer) withSync(durable bool, fn func() error) error {
+	if !durable {
+		return fn()
+	}
+	ctx := context.Background()
+	if _, err := w.db.ExecContext(ctx, `PRAGMA synchronous=FULL`); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	defer w.db.ExecContext(ctx, `PRAGMA synchronous=NORMAL`)
+	return fn()
+}
+
+// boundWAL restarts the WAL when it has grown past walHardLimit: the checkpointer's passive
+// checkpoints could not catch up with back-to-back writes (checkpoint.go). It runs between two
+// transactions on the write connection, so no writer of this process competes; the requests
+// queued meanwhile wait for it, which is the back-pressure that bounds the file.
+func (w *writer) boundWAL() {
+	if walSize(w.walPath) <= walHardLimit {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), checkpointBudget)
+	defer cancel()
+	var busy, log, done int64
+	// SQLite runs one checkpoint at a time and answers a second with "busy" at once: wait
+	// for the checkpointer's.
+	w.ckptMu.Lock()
+	defer w.ckptMu.Unlock()
+	_ = w.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &log, &done)
+}
