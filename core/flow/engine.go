@@ -51,7 +51,7 @@ type Config struct {
 	// default: they only ever concern those ten accounts).
 	NoReleaseResponder bool
 	// HeldDeadline bounds how long Close keeps trying to store credentials held in memory
-	// while the store is unreachable (default a minute); whatever is still held is then named in
+	// while the store is unreachable (default 15 s); whatever is still held is then named in
 	// the log as lost.
 	HeldDeadline time.Duration
 }

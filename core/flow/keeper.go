@@ -22,7 +22,7 @@ const (
 	keeperMax  = 5 * time.Second
 	keeperCall = 10 * time.Second
 	// heldDeadline is how long Close keeps trying to write held credentials.
-	heldDeadline = time.Minute
+	heldDeadline = 15 * time.Second
 )
 
 // startKeeper starts the keeper unless one runs.
