@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -29,6 +30,17 @@ func fleetStore(t *testing.T) (dbPath string, opts []storage.Option) {
 			t.Fatalf("starting MariaDB: %v", err)
 		}
 		t.Cleanup(srv.Stop)
+		// WXAUTH_FLEET_INNODB_FLUSH=2 (innodb_flush_log_at_trx_commit) drops the fsync per
+		// commit: the difference is what durability costs the pass.
+		if v := os.Getenv("WXAUTH_FLEET_INNODB_FLUSH"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 2 {
+				t.Fatalf("WXAUTH_FLEET_INNODB_FLUSH=%q: want 0, 1 or 2", v)
+			}
+			if err := srv.Exec("SET GLOBAL innodb_flush_log_at_trx_commit = " + strconv.Itoa(n)); err != nil {
+				t.Fatal(err)
+			}
+		}
 		key, err := storage.GenerateKey()
 		if err != nil {
 			t.Fatal(err)
