@@ -31,8 +31,12 @@ func (c skewedClock) Now() time.Time { return time.Now().Add(time.Duration(c)) }
 func TestHostsWithSkewedClocksShareOneLease(t *testing.T) {
 	ctx := context.Background()
 	url := maria.URL(t, true)
+	key, err := storage.GenerateKey() // a server store opens only with one
+	if err != nil {
+		t.Fatal(err)
+	}
 	open := func() *storage.DB {
-		db, err := storage.Open(ctx, url, storage.WithInsecurePlaintext())
+		db, err := storage.Open(ctx, url, storage.WithKey(key))
 		if err != nil {
 			t.Fatal(err)
 		}
