@@ -209,19 +209,19 @@ func (w *writer) group(reqs []*writeReq) (errs []error, err error) {
 			return fmt.Errorf("database: %w", err)
 		}
 		for i, r := range reqs {
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+			if _, err := w.exec(ctx, tx, `SAVEPOINT w`); err != nil {
 				tx.Rollback()
 				return fmt.Errorf("database: %w", err)
 			}
 			if errs[i] = r.fn(tx); errs[i] != nil {
 				// ROLLBACK TO fails when SQLite already abandoned the whole transaction
 				// (an interrupted statement): then the batch is retried request by request.
-				if _, err := tx.ExecContext(ctx, `ROLLBACK TO w`); err != nil {
+				if _, err := w.exec(ctx, tx, `ROLLBACK TO w`); err != nil {
 					tx.Rollback()
 					return fmt.Errorf("database: %w", err)
 				}
 			}
-			if _, err := tx.ExecContext(ctx, `RELEASE w`); err != nil {
+			if _, err := w.exec(ctx, tx, `RELEASE w`); err != nil {
 				tx.Rollback()
 				return fmt.Errorf("database: %w", err)
 			}
@@ -232,6 +232,14 @@ func (w *writer) group(reqs []*writeReq) (errs []error, err error) {
 		return nil
 	})
 	return errs, err
+}
+
+// exec runs query in tx on its prepared statement once there is one.
+func (w *writer) exec(ctx context.Context, tx *sql.Tx, query string) (sql.Result, error) {
+	if s := w.stmt(query); s != nil {
+		return tx.StmtContext(ctx, s).ExecContext(ctx)
+	}
+	return tx.ExecContext(ctx, query)
 }
 
 // withSync runs fn with the write connection at synchronous=FULL when durable (SQLite refuses
