@@ -427,8 +427,10 @@ func TestOldKeyWritersRefused(t *testing.T) {
 		if _, err := db.Platform(ctx, "wxc"); !errors.Is(err, storage.ErrWrongKey) && !errors.Is(err, storage.ErrKeyRequired) {
 			t.Errorf("%s: reading: %v", name, err)
 		}
+		// Saving a ticket reads the current one first: that read is refused already (a
+		// ticket found not to be a repeat would meet the trigger).
 		_, _, err := db.SaveTicket(ctx, storage.Ticket{ComponentAppID: "wxc", Ticket: "ticket@@@NEW", CreateTime: t0.Add(time.Hour), ReceivedAt: t0, Source: "push"})
-		if err == nil || !strings.Contains(err.Error(), "not sealed under the database key") {
+		if err == nil || !strings.Contains(err.Error(), "not sealed under the database key") && !errors.Is(err, storage.ErrWrongKey) && !errors.Is(err, storage.ErrKeyRequired) {
 			t.Errorf("%s: writing a ticket: %v", name, err)
 		}
 		_, err = db.SwapComponentToken(ctx, 1, storage.ComponentToken{ComponentAppID: "wxc", Token: "NEWTOKEN", ExpiresAt: t0})

@@ -79,13 +79,6 @@ func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
 		return m.requestReload() // the platform was switched while reading
 	}
 	m.store = msg.store
-	if since, down := flow.StoreUnreachable(msg.err); down {
-		// Keep showing what was last read; the engine reconnects by itself.
-		m.loading = false
-		m.setStatus(levelWarn, "store unreachable since "+since.Local().Format("15:04:05")+
-			": showing what was read before; wxauth reconnects on its own, and holds what WeChat hands out until then")
-		return nil
-	}
 	if msg.err != nil {
 		m.loading = false
 		m.loadErr = msg.err.Error()

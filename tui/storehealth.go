@@ -20,7 +20,7 @@ func heldNote(h flow.StoreHealth) string {
 func storeDownText(h flow.StoreHealth, err error) string {
 	since := h.Since
 	if since.IsZero() {
-		since = time.Now()
+		since, _ = flow.StoreUnreachable(err) // a server store's own "since", else now
 	}
 	return fmt.Sprintf("store unreachable since %s: %v; %s", since.Format(time.DateTime), err, flow.StoreHealth{}.Remedy())
 }

@@ -51,7 +51,7 @@ type Config struct {
 	// default: they only ever concern those ten accounts).
 	NoReleaseResponder bool
 	// HeldDeadline bounds how long Close keeps trying to store credentials held in memory
-	// while the store is unreachable (default a minute); whatever is still held is then named in
+	// while the store is unreachable (default 15 s, a minute when a grant or a recovered refresh token is held); whatever is still held is then named in
 	// the log as lost.
 	HeldDeadline time.Duration
 }
@@ -95,6 +95,8 @@ type Engine struct {
 	closing      chan struct{}
 	closeOnce    sync.Once
 	heldDeadline time.Duration
+	// givenOnceDeadline replaces heldDeadline when a grant or recovered refresh token is held.
+	givenOnceDeadline time.Duration
 }
 
 // New builds an Engine.

@@ -109,6 +109,19 @@ func (q *heldQueue) len() int {
 	return len(q.items)
 }
 
+// givenOnce reports whether a held credential is one WeChat gives only once (a grant, a
+// recovered refresh token): shutdown waits longer for those.
+func (q *heldQueue) givenOnce() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, it := range q.items {
+		if it.kind != heldToken {
+			return true
+		}
+	}
+	return false
+}
+
 func (q *heldQueue) list() []HeldCredential {
 	q.mu.Lock()
 	defer q.mu.Unlock()

@@ -22,7 +22,11 @@ const (
 	keeperMax  = 5 * time.Second
 	keeperCall = 10 * time.Second
 	// heldDeadline is how long Close keeps trying to write held credentials.
-	heldDeadline = time.Minute
+	heldDeadline = 15 * time.Second
+	// givenOnceDeadline is how long Close keeps trying when what is held is a grant or a
+	// recovered refresh token, which WeChat does not give again (a database restart takes
+	// longer than 15 s on a busy host).
+	givenOnceDeadline = time.Minute
 )
 
 // startKeeper starts the keeper unless one runs.
@@ -250,6 +254,9 @@ func (e *Engine) settleHeld(deadline time.Duration) {
 	defer e.closeOnce.Do(func() { close(e.closing) })
 	if e.held.len() == 0 {
 		return
+	}
+	if e.held.givenOnce() {
+		deadline = max(deadline, e.givenOnceDeadline)
 	}
 	e.watch.log.Error("shutting down with credentials not yet stored; trying until the deadline", "deadline", deadline,
 		"held", strings.Join(e.held.names(), "; "))

@@ -32,7 +32,7 @@ func TestHostsWithSkewedClocksShareOneLease(t *testing.T) {
 	ctx := context.Background()
 	url := maria.URL(t, true)
 	open := func() *storage.DB {
-		db, err := storage.Open(ctx, url)
+		db, err := storage.Open(ctx, url, storage.WithInsecurePlaintext())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -212,8 +212,9 @@ func (e *Engine) watchStore(cfg Config) {
 	e.db = watchedStore{Store: cfg.Store, w: e.watch}
 	e.held = &heldQueue{}
 	e.closing = make(chan struct{})
-	if e.heldDeadline = cfg.HeldDeadline; e.heldDeadline == 0 {
-		e.heldDeadline = heldDeadline
+	e.heldDeadline, e.givenOnceDeadline = cfg.HeldDeadline, cfg.HeldDeadline
+	if cfg.HeldDeadline == 0 {
+		e.heldDeadline, e.givenOnceDeadline = heldDeadline, givenOnceDeadline
 	}
 }
 
