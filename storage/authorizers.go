@@ -112,7 +112,7 @@ type Grant struct {
 func (db *DB) SaveGrant(ctx context.Context, g Grant) (prev Authorizer, err error) {
 	funcInfo, _ := json.Marshal(nonNil(g.FuncInfo))
 	err = db.durableTx(ctx, func(tx *sql.Tx) error {
-		prev, err = scanAuthorizer(db.sealer(), tx.QueryRowContext(ctx, `SELECT `+authorizerCols+` FROM authorizers
+		prev, err = scanAuthorizer(db.sealer(), db.txQueryRow(ctx, tx, `SELECT `+authorizerCols+` FROM authorizers
 			WHERE component_appid=? AND authorizer_appid=?`, g.ComponentAppID, g.AppID))
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -121,7 +121,7 @@ func (db *DB) SaveGrant(ctx context.Context, g Grant) (prev Authorizer, err erro
 		if g.AccessToken == "" && g.RefreshToken == "" && prev.RefreshToken == "" {
 			status = StatusNoToken
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO authorizers (component_appid, authorizer_appid, func_info, status,
+		_, err = db.txExec(ctx, tx, `INSERT INTO authorizers (component_appid, authorizer_appid, func_info, status,
 				access_token, access_obtained_at, access_expires_at, access_version, refresh_token, authorized_at, updated_at)
 			VALUES (?,?,?,?,?,?,?,1,?,?,?)`+db.d.upsert("authorizers", "component_appid, authorizer_appid", `
 				func_info=excluded.func_info, status=excluded.status,
@@ -165,7 +165,7 @@ func (db *DB) recordRefreshToken(ctx context.Context, tx *sql.Tx, componentAppID
 			return err
 		}
 	}
-	_, err := tx.ExecContext(ctx, db.d.insertIgnore("refresh_tokens", "component_appid, authorizer_appid, refresh_token, source, first_seen_at",
+	_, err := db.txExec(ctx, tx, db.d.insertIgnore("refresh_tokens", "component_appid, authorizer_appid, refresh_token, source, first_seen_at",
 		"?,?,?,?,?"), componentAppID, appid, s.seal("refresh_tokens", "refresh_token", token), source, unixMilli(at))
 	return err
 }
@@ -200,7 +200,7 @@ func (db *DB) SwapAuthorizerToken(ctx context.Context, componentAppID, appid str
 	sealedAccess := db.sealer().seal("authorizers", "access_token", accessToken)
 	sealedRefresh := db.sealer().seal("authorizers", "refresh_token", refreshToken)
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE authorizers SET access_token=?, access_obtained_at=?, access_expires_at=?,
+		res, err := db.txExec(ctx, tx, `UPDATE authorizers SET access_token=?, access_obtained_at=?, access_expires_at=?,
 				access_version=access_version+1,
 				refresh_token=CASE WHEN ?='' THEN refresh_token ELSE ? END,
 				status=?, last_error='', last_error_at=0, updated_at=?
@@ -216,7 +216,7 @@ func (db *DB) SwapAuthorizerToken(ctx context.Context, componentAppID, appid str
 		if err := db.recordRefreshToken(ctx, tx, componentAppID, appid, refreshToken, "api_authorizer_token", obtainedAt); err != nil {
 			return err
 		}
-		out, err = scanAuthorizer(db.sealer(), tx.QueryRowContext(ctx, `SELECT `+authorizerCols+` FROM authorizers
+		out, err = scanAuthorizer(db.sealer(), db.txQueryRow(ctx, tx, `SELECT `+authorizerCols+` FROM authorizers
 			WHERE component_appid=? AND authorizer_appid=?`, componentAppID, appid))
 		return err
 	})

@@ -161,6 +161,27 @@ func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	return res, fileError(db.path, err)
 }
 
+// txExec runs a statement inside tx (a db.tx's): on the writer's connection with the statement
+// it prepared once (SQLite re-parses a statement each time otherwise), else as tx's own.
+func (db *DB) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if db.w != nil && !db.d.mysql {
+		if s := db.w.stmt(query); s != nil {
+			return tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+		}
+	}
+	return tx.ExecContext(ctx, query, args...)
+}
+
+// txQueryRow is txExec's query of one row.
+func (db *DB) txQueryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	if db.w != nil && !db.d.mysql {
+		if s := db.w.stmt(query); s != nil {
+			return tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+		}
+	}
+	return tx.QueryRowContext(ctx, query, args...)
+}
+
 // classify turns a failure into what the user can act on: a *FileError for SQLite's file, an
 // *UnreachableError for a server that does not answer.
 func (db *DB) classify(err error) error {

@@ -18,10 +18,12 @@ type Event struct {
 	Message         string
 }
 
+const insertEvent = `INSERT INTO events (at, component_appid, authorizer_appid, kind, level, code, message)
+		VALUES (?,?,?,?,?,?,?)`
+
 // AppendEvent adds an entry to the log.
 func (db *DB) AppendEvent(ctx context.Context, e Event) error {
-	_, err := db.exec(ctx, `INSERT INTO events (at, component_appid, authorizer_appid, kind, level, code, message)
-		VALUES (?,?,?,?,?,?,?)`, unixMilli(e.At), e.ComponentAppID, e.AuthorizerAppID, e.Kind, e.Level, e.Code, e.Message)
+	_, err := db.exec(ctx, insertEvent, unixMilli(e.At), e.ComponentAppID, e.AuthorizerAppID, e.Kind, e.Level, e.Code, e.Message)
 	return err
 }
 
@@ -32,13 +34,18 @@ func (db *DB) AppendEvents(ctx context.Context, evs []Event) error {
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		for _, e := range evs {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO events (at, component_appid, authorizer_appid, kind, level, code, message)
-		VALUES (?,?,?,?,?,?,?)`, unixMilli(e.At), e.ComponentAppID, e.AuthorizerAppID, e.Kind, e.Level, e.Code, e.Message); err != nil {
+			if err := db.appendEventTx(ctx, tx, e); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// appendEventTx adds an entry to the log inside tx.
+func (db *DB) appendEventTx(ctx context.Context, tx *sql.Tx, e Event) error {
+	_, err := db.txExec(ctx, tx, insertEvent, unixMilli(e.At), e.ComponentAppID, e.AuthorizerAppID, e.Kind, e.Level, e.Code, e.Message)
+	return err
 }
 
 // Events returns a platform's newest events, newest first.

@@ -16,6 +16,10 @@ type Ticket struct {
 	ReceivedAt     time.Time
 	Source         string // "push", "manual", …
 	Pushes         int    // how many times this value arrived (read only: SaveTicket counts)
+	// Log, when set, is appended to the event log in the same transaction if the ticket is
+	// stored as a new current value (not a repeat, not an older one): a valid push costs one
+	// commit, not two.
+	Log *Event
 }
 
 // SaveTicket records a ticket in the history. It reports whether the ticket is now the current
@@ -27,7 +31,7 @@ func (db *DB) SaveTicket(ctx context.Context, t Ticket) (current, repeat bool, e
 		current, repeat = true, false
 		var id, newest int64
 		var value string
-		err := tx.QueryRowContext(ctx, `SELECT id, ticket, create_time FROM tickets WHERE component_appid=?
+		err := db.txQueryRow(ctx, tx, `SELECT id, ticket, create_time FROM tickets WHERE component_appid=?
 			ORDER BY create_time DESC, id DESC LIMIT 1`, t.ComponentAppID).Scan(&id, &value, &newest)
 		if err == nil {
 			value, err = db.sealer().open("tickets", "ticket", value)
@@ -38,15 +42,18 @@ func (db *DB) SaveTicket(ctx context.Context, t Ticket) (current, repeat bool, e
 			return err
 		case value == t.Ticket:
 			repeat = true
-			_, err := tx.ExecContext(ctx, `UPDATE tickets SET pushes=pushes+1, received_at=`+db.d.greatest()+`(received_at, ?),
+			_, err := db.txExec(ctx, tx, `UPDATE tickets SET pushes=pushes+1, received_at=`+db.d.greatest()+`(received_at, ?),
 				create_time=`+db.d.greatest()+`(create_time, ?) WHERE id=?`, unixMilli(t.ReceivedAt), unixMilli(t.CreateTime), id)
 			return err
 		default:
 			current = unixMilli(t.CreateTime) >= newest
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO tickets (component_appid, ticket, create_time, received_at, source)
+		_, err = db.txExec(ctx, tx, `INSERT INTO tickets (component_appid, ticket, create_time, received_at, source)
 			VALUES (?,?,?,?,?)`, t.ComponentAppID, db.sealer().seal("tickets", "ticket", t.Ticket), unixMilli(t.CreateTime), unixMilli(t.ReceivedAt), t.Source)
-		return err
+		if err != nil || !current || t.Log == nil {
+			return err
+		}
+		return db.appendEventTx(ctx, tx, *t.Log)
 	})
 	return current, repeat, err
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 )
 
@@ -21,6 +22,9 @@ import (
 
 // maxBatch bounds one transaction, so one commit never holds the write lock for long.
 const maxBatch = 256
+
+// walCheckEvery is how many commits pass between two looks at the WAL's size (boundWAL).
+const walCheckEvery = 16
 
 // ErrClosed is returned by a write submitted after Close.
 var ErrClosed = errors.New("database closed")
@@ -125,11 +129,15 @@ func (w *writer) prepareWanted() {
 func (w *writer) run() {
 	defer close(w.stopped)
 	batch := make([]*writeReq, 0, maxBatch)
+	commits := 0
 	for {
 		first, ok := <-w.reqs
 		if !ok {
 			return
 		}
+		// Let the handlers that are about to submit run first (with nothing else runnable
+		// this returns at once): a batch of several shares one commit.
+		runtime.Gosched()
 		batch = append(batch[:0], first)
 	more:
 		for len(batch) < maxBatch {
@@ -146,7 +154,10 @@ func (w *writer) run() {
 		w.commitBatch(batch)
 		clear(batch)
 		w.prepareWanted()
-		w.boundWAL()
+		// Stat the WAL every few commits, not after each: a few commits more are a few pages.
+		if commits++; commits%walCheckEvery == 0 {
+			w.boundWAL()
+		}
 		select {
 		case w.committed <- struct{}{}:
 		default:
@@ -209,19 +220,19 @@ func (w *writer) group(reqs []*writeReq) (errs []error, err error) {
 			return fmt.Errorf("database: %w", err)
 		}
 		for i, r := range reqs {
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+			if _, err := w.exec(ctx, tx, `SAVEPOINT w`); err != nil {
 				tx.Rollback()
 				return fmt.Errorf("database: %w", err)
 			}
 			if errs[i] = r.fn(tx); errs[i] != nil {
 				// ROLLBACK TO fails when SQLite already abandoned the whole transaction
 				// (an interrupted statement): then the batch is retried request by request.
-				if _, err := tx.ExecContext(ctx, `ROLLBACK TO w`); err != nil {
+				if _, err := w.exec(ctx, tx, `ROLLBACK TO w`); err != nil {
 					tx.Rollback()
 					return fmt.Errorf("database: %w", err)
 				}
 			}
-			if _, err := tx.ExecContext(ctx, `RELEASE w`); err != nil {
+			if _, err := w.exec(ctx, tx, `RELEASE w`); err != nil {
 				tx.Rollback()
 				return fmt.Errorf("database: %w", err)
 			}
@@ -232,6 +243,14 @@ func (w *writer) group(reqs []*writeReq) (errs []error, err error) {
 		return nil
 	})
 	return errs, err
+}
+
+// exec runs query in tx on its prepared statement once there is one.
+func (w *writer) exec(ctx context.Context, tx *sql.Tx, query string) (sql.Result, error) {
+	if s := w.stmt(query); s != nil {
+		return tx.StmtContext(ctx, s).ExecContext(ctx)
+	}
+	return tx.ExecContext(ctx, query)
 }
 
 // withSync runs fn with the write connection at synchronous=FULL when durable (SQLite refuses

@@ -80,9 +80,12 @@ type Engine struct {
 	locks    map[string]*sync.Mutex      // per platform: the lease is per process, this is per goroutine
 	blocked  map[string]block            // per platform: background refresh paused by a platform-wide error
 	leading  map[string]bool             // platforms this engine refreshes in the background (holds the lease)
-	deadSeen map[string]time.Time        // lease holders found dead, and since when (holder.go)
-	bg       sync.WaitGroup              // background exchanges started by pushes
-	kick     chan struct{}               // wakes the refresher early (a first ticket arrived)
+	// leased names the leases this engine ever asked for: Close releases only those (a
+	// command that never refreshed, like `wxauth token`, writes nothing when it exits).
+	leased   map[string]bool
+	deadSeen map[string]time.Time // lease holders found dead, and since when (holder.go)
+	bg       sync.WaitGroup       // background exchanges started by pushes
+	kick     chan struct{}        // wakes the refresher early (a first ticket arrived)
 
 	// The store going away (storehealth.go, held.go, keeper.go).
 	raw          Store          // the store as given; db is it seen through watch
@@ -101,7 +104,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{
 		db: cfg.Store, clock: cfg.Clock, hc: cfg.HTTPClient, log: cfg.Logger, holder: cfg.Holder,
 		browser: cfg.OpenBrowser, policy: cfg.Policy.WithDefaults(), leaseTTL: cfg.LeaseTTL, random: cfg.Random, noResponder: cfg.NoReleaseResponder,
-		subs: map[int]chan Event{}, crypters: map[string]*wxcrypt.Crypter{}, warned: map[string]time.Time{}, locks: map[string]*sync.Mutex{}, blocked: map[string]block{}, leading: map[string]bool{}, deadSeen: map[string]time.Time{}, deadGrace: deadHolderGrace,
+		subs: map[int]chan Event{}, crypters: map[string]*wxcrypt.Crypter{}, warned: map[string]time.Time{}, locks: map[string]*sync.Mutex{}, blocked: map[string]block{}, leading: map[string]bool{}, leased: map[string]bool{}, deadSeen: map[string]time.Time{}, deadGrace: deadHolderGrace,
 		kick: make(chan struct{}, 1),
 	}
 	if e.clock == nil {
@@ -195,20 +198,25 @@ func (e *Engine) Subscribe(buf int) (<-chan Event, func()) {
 
 // emit records an event in the audit log and hands it to subscribers.
 func (e *Engine) emit(ctx context.Context, ev Event) {
-	if ev.At.IsZero() {
-		ev.At = e.clock.Now()
-	}
-	if ev.Level == "" {
-		ev.Level = LevelInfo
-	}
-	row := storage.Event{At: ev.At, ComponentAppID: ev.ComponentAppID, AuthorizerAppID: ev.AuthorizerAppID,
-		Kind: string(ev.Kind), Level: ev.Level, Code: ev.Code, Message: ev.Text()}
+	ev, row := e.eventRow(ev)
 	if !e.logInPass(ctx, row) { // a refresher pass writes its events in batches (pass.go)
 		if err := e.db.AppendEvent(context.WithoutCancel(ctx), row); err != nil {
 			e.log.Error("event log append failed", "err", err)
 		}
 	}
 	e.notify(ctx, ev)
+}
+
+// eventRow completes ev (its time and level) and gives its row in the event log.
+func (e *Engine) eventRow(ev Event) (Event, storage.Event) {
+	if ev.At.IsZero() {
+		ev.At = e.clock.Now()
+	}
+	if ev.Level == "" {
+		ev.Level = LevelInfo
+	}
+	return ev, storage.Event{At: ev.At, ComponentAppID: ev.ComponentAppID, AuthorizerAppID: ev.AuthorizerAppID,
+		Kind: string(ev.Kind), Level: ev.Level, Code: ev.Code, Message: ev.Text()}
 }
 
 // notify logs an event and hands it to subscribers without storing it.

@@ -125,6 +125,9 @@ func (e *Engine) keepLease(ctx context.Context, componentAppID string) (lost fun
 // database's compare-and-set: one gets the lease.
 func (e *Engine) acquireLease(ctx context.Context, componentAppID string) (bool, error) {
 	name := leaseName(componentAppID)
+	e.mu.Lock()
+	e.leased[name] = true
+	e.mu.Unlock()
 	ok, err := e.db.AcquireLease(ctx, name, e.holder, e.clock.Now(), e.leaseTTL)
 	if err != nil || ok {
 		return ok, err
@@ -152,17 +155,20 @@ func (e *Engine) acquireLease(ctx context.Context, componentAppID string) (bool,
 
 // releaseLeases hands the leases over at once on a clean stop, instead of after their TTL.
 func (e *Engine) releaseLeases() {
+	e.mu.Lock()
+	names := make([]string, 0, len(e.leased))
+	for name := range e.leased {
+		names = append(names, name)
+	}
+	e.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	ps, err := e.db.Platforms(ctx)
-	if err != nil {
-		return
-	}
-	for _, p := range ps {
-		_ = e.db.ReleaseLease(ctx, leaseName(p.ComponentAppID), e.holder)
+	for _, name := range names {
+		_ = e.db.ReleaseLease(ctx, name, e.holder)
 	}
 	e.mu.Lock()
 	clear(e.leading)
+	clear(e.leased)
 	e.mu.Unlock()
 }
 

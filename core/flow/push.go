@@ -182,8 +182,11 @@ func (e *Engine) receiveTicket(ctx context.Context, componentAppID, ticket strin
 		return fmt.Errorf("ticket push without ComponentVerifyTicket")
 	}
 	now := e.clock.Now()
+	// The event of a new ticket is committed with the ticket, in one write (storage.Ticket.Log).
+	ev, row := e.eventRow(Event{At: now, Kind: EventTicketReceived, ComponentAppID: componentAppID,
+		Message: "component_verify_ticket received from " + source + ", valid until " + created.Add(TicketValidity).Format("15:04")})
 	current, repeat, err := e.db.SaveTicket(ctx, storage.Ticket{ComponentAppID: componentAppID, Ticket: ticket,
-		CreateTime: created, ReceivedAt: now, Source: source})
+		CreateTime: created, ReceivedAt: now, Source: source, Log: &row})
 	if err != nil {
 		return err
 	}
@@ -192,16 +195,12 @@ func (e *Engine) receiveTicket(ctx context.Context, componentAppID, ticket strin
 			Message: "an older ticket arrived (replayed or delayed push); the newer one stays current"})
 		return nil
 	}
-	ev := Event{Kind: EventTicketReceived, ComponentAppID: componentAppID,
-		Message: "component_verify_ticket received from " + source + ", valid until " + created.Add(TicketValidity).Format("15:04")}
 	if repeat {
 		// WeChat repeats a ticket several times before rotating it: the store counts the
 		// repeats on the ticket's row and the audit log records each distinct value once.
 		ev.Message = "component_verify_ticket push received (same value), valid until " + created.Add(TicketValidity).Format("15:04")
-		e.notify(ctx, ev)
-	} else {
-		e.emit(ctx, ev)
 	}
+	e.notify(ctx, ev)
 	select {
 	case e.kick <- struct{}{}:
 	default:
