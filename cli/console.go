@@ -33,7 +33,10 @@ func (a *app) runConsole(ctx context.Context, eng *flow.Engine, opts ConsoleOpti
 		apiCtx, stopAPI := context.WithCancel(ctx)
 		var running sync.WaitGroup
 		defer func() { stopAPI(); running.Wait() }() // before the engine closes
-		ro.TokenAPI = consoleTokenAPI(apiCtx, eng, &running)
+		// One feed follows the store for the console's token API and its publishers, as in serve.
+		ro.Feed = eng.NewTokenFeed(0)
+		running.Go(func() { _ = ro.Feed.Run(apiCtx) })
+		ro.TokenAPI = consoleTokenAPI(apiCtx, eng, ro.Feed, &running)
 	}
 	res, err := tui.Run(ctx, eng, ro)
 	if err != nil {
@@ -48,8 +51,8 @@ func (a *app) runConsole(ctx context.Context, eng *flow.Engine, opts ConsoleOpti
 // consoleTokenAPI serves the token API from the console on its default address when that is
 // free, as the console serves the listener; when it is taken (a `wxauth serve` runs), the header
 // says whether that one answers.
-func consoleTokenAPI(ctx context.Context, eng *flow.Engine, running *sync.WaitGroup) tui.TokenAPIStatus {
-	srv := tokenapi.New(tokenapi.Config{Engine: eng, Logger: eng.Logger()})
+func consoleTokenAPI(ctx context.Context, eng *flow.Engine, feed *flow.TokenFeed, running *sync.WaitGroup) tui.TokenAPIStatus {
+	srv := tokenapi.New(tokenapi.Config{Engine: eng, Logger: eng.Logger(), Feed: feed})
 	bound, done, err := srv.Listen(ctx, tokenapi.ListenOptions{Addr: tokenapi.DefaultAddr})
 	if err == nil {
 		running.Go(func() { srv.Run(ctx) })

@@ -23,7 +23,10 @@ type RunOptions struct {
 	// something else in the process runs one (the demo's sandbox does).
 	Refresher       bool
 	RefreshInterval time.Duration
-	ProgramOptions  []tea.ProgramOption // tests pass input, output and size
+	// Feed, when set, is a token feed the caller runs (shared with its token API); the
+	// publishers follow it instead of a feed of their own.
+	Feed           *flow.TokenFeed
+	ProgramOptions []tea.ProgramOption // tests pass input, output and size
 }
 
 // Run shows the console until the user quits. Engine events reach it through Program.Send
@@ -66,7 +69,7 @@ func Run(ctx context.Context, eng *flow.Engine, ro RunOptions) (Result, error) {
 		})
 		// The lease holder publishes into the Redis sinks: while this console refreshes a
 		// platform, it writes that platform's keys too.
-		_, waitPublisher := publish.Start(ctx, eng, nil, publish.Options{})
+		_, waitPublisher := publish.Start(ctx, eng, ro.Feed, publish.Options{})
 		defer waitPublisher()
 	}
 	_, err := p.Run()
