@@ -21,8 +21,12 @@ target; the rows of every table are then counted on both sides and must agree. A
 already holds rows is refused, so nothing there is overwritten. Leases are not copied (they
 belong to the processes of the source).
 
+Both databases are opened with the same sealing key ($WXAUTH_KEY or --key-file), which a MySQL
+target requires (wxauth key generate makes one): a plaintext SQLite source is sealed under it
+first, and the sealed values are copied as they are.
+
 Stop the wxauth processes on the source first, and point them at the target afterwards.`,
-		Example: `  WXAUTH_DB_PASSWORD=… wxauth migrate --to 'mysql://wxauth@db.internal:3306/wxauth?tls=true'
+		Example: `  WXAUTH_KEY=… WXAUTH_DB_PASSWORD=… wxauth migrate --to 'mysql://wxauth@db.internal:3306/wxauth?tls=true'
   wxauth --db 'mysql://wxauth@db.internal/wxauth' migrate --to ./wxauth-copy.db`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
