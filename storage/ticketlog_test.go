@@ -8,16 +8,17 @@ import (
 	"wxauth/storage"
 )
 
-// A ticket's event is committed with it, once per distinct current value: not for a repeat,
-// not for an older ticket.
+// A ticket's event is committed with it, once per distinct current value: not for a repeat;
+// an older ticket gets its stale event instead, in the same transaction.
 func TestSaveTicketLogsWithTheTicket(t *testing.T) {
 	eachStore(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
 		save := func(ticket string, created time.Time, msg string) (bool, bool) {
 			t.Helper()
 			ev := storage.Event{At: t0, ComponentAppID: "wxc", Kind: "ticket_received", Level: "info", Message: msg}
+			stale := storage.Event{At: t0, ComponentAppID: "wxc", Kind: "ticket_ignored", Level: "warn", Message: "stale " + msg}
 			cur, rep, err := db.SaveTicket(ctx, storage.Ticket{ComponentAppID: "wxc", Ticket: ticket, CreateTime: created,
-				ReceivedAt: t0, Source: "push", Log: &ev})
+				ReceivedAt: t0, Source: "push", Log: &ev, StaleLog: &stale})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -47,8 +48,8 @@ func TestSaveTicketLogsWithTheTicket(t *testing.T) {
 		for _, e := range evs {
 			got = append(got, e.Message)
 		}
-		if len(got) != 2 || got[0] != "first b" || got[1] != "first a" {
-			t.Fatalf("event log = %q, want the two distinct current values", got)
+		if len(got) != 3 || got[0] != "first b" || got[1] != "stale older" || got[2] != "first a" {
+			t.Fatalf("event log = %q, want the two distinct current values and the stale one", got)
 		}
 	})
 }

@@ -20,6 +20,9 @@ type Ticket struct {
 	// stored as a new current value (not a repeat, not an older one): a valid push costs one
 	// commit, not two.
 	Log *Event
+	// StaleLog, when set, is appended in the same transaction if the ticket is a new value
+	// older than the current one (a delayed or replayed push): that costs one commit too.
+	StaleLog *Event
 }
 
 // SaveTicket records a ticket in the history. It reports whether the ticket is now the current
@@ -50,10 +53,14 @@ func (db *DB) SaveTicket(ctx context.Context, t Ticket) (current, repeat bool, e
 		}
 		_, err = db.txExec(ctx, tx, `INSERT INTO tickets (component_appid, ticket, create_time, received_at, source)
 			VALUES (?,?,?,?,?)`, t.ComponentAppID, db.sealer().seal("tickets", "ticket", t.Ticket), unixMilli(t.CreateTime), unixMilli(t.ReceivedAt), t.Source)
-		if err != nil || !current || t.Log == nil {
+		log := t.Log
+		if !current {
+			log = t.StaleLog
+		}
+		if err != nil || log == nil {
 			return err
 		}
-		return db.appendEventTx(ctx, tx, *t.Log)
+		return db.appendEventTx(ctx, tx, *log)
 	})
 	return current, repeat, err
 }

@@ -13,9 +13,10 @@ import (
 // handlers each open their own write transaction they queue on the file lock, and each pays its
 // own commit (a WAL append and, for durable ones, an fsync). Instead every write of this process
 // (db.tx, db.durableTx, db.exec) is a request to one goroutine that owns the one write
-// connection: it takes whatever requests are waiting, runs each in its own SAVEPOINT inside one
-// IMMEDIATE transaction (a caller's failure rolls back only its own work), commits once and
-// then answers every caller with its own result. A caller returns only after its commit.
+// connection: it takes whatever requests are waiting, runs them in one IMMEDIATE transaction,
+// commits once and then answers every caller. A caller's failure sends the batch through again
+// one request per transaction (group), so it costs only that caller its work. A caller returns
+// only after its commit.
 //
 // Several processes sharing the file still serialise on SQLite's lock: the writer's BEGIN
 // IMMEDIATE waits out another process's transaction under busy_timeout, as before.
@@ -182,18 +183,17 @@ func (w *writer) commitBatch(batch []*writeReq) {
 		live[0].done <- w.single(live[0])
 		return
 	}
-	errs, err := w.group(live)
-	if err != nil {
-		// The shared transaction itself failed (its commit, or a caller's cancelled statement
-		// made SQLite abandon it): nothing of it was written, so each request runs again
-		// alone and gets its own answer.
+	if err := w.group(live); err != nil {
+		// A caller failed, or the shared transaction did (its commit, or a caller's cancelled
+		// statement made SQLite abandon it): nothing of it was written, so each request runs
+		// again alone and gets its own answer.
 		for _, r := range live {
 			r.done <- w.single(r)
 		}
 		return
 	}
-	for i, r := range live {
-		r.done <- errs[i]
+	for _, r := range live {
+		r.done <- nil
 	}
 }
 
@@ -205,36 +205,29 @@ func (w *writer) single(r *writeReq) error {
 	return w.withSync(r.durable, func() error { return runTx(context.Background(), w.db, r.fn) })
 }
 
-// group runs reqs in one transaction, each in its own savepoint; errs holds each one's result,
-// err a failure of the transaction as a whole (then nothing was committed).
-func (w *writer) group(reqs []*writeReq) (errs []error, err error) {
+// errCallerFailed abandons a shared transaction because one of its callers failed.
+var errCallerFailed = errors.New("a caller of the batch failed")
+
+// group runs reqs in one transaction and commits them together. It is optimistic: callers
+// rarely fail, so none gets a savepoint of its own (two statements more per caller). When one
+// does fail, the whole transaction is rolled back and group reports errCallerFailed; the batch
+// then runs again request by request, so the failing caller gets its own error and the others
+// still commit. A caller's fn may run twice that way, as it already may on MySQL after a
+// deadlock: fns write only through tx and set their results afresh on each run.
+func (w *writer) group(reqs []*writeReq) error {
 	durable := false
 	for _, r := range reqs {
 		durable = durable || r.durable
 	}
-	errs = make([]error, len(reqs))
-	err = w.withSync(durable, func() error {
-		ctx := context.Background()
-		tx, err := w.db.BeginTx(ctx, nil)
+	return w.withSync(durable, func() error {
+		tx, err := w.db.BeginTx(context.Background(), nil)
 		if err != nil {
 			return fmt.Errorf("database: %w", err)
 		}
-		for i, r := range reqs {
-			if _, err := w.exec(ctx, tx, `SAVEPOINT w`); err != nil {
+		for _, r := range reqs {
+			if err := r.fn(tx); err != nil {
 				tx.Rollback()
-				return fmt.Errorf("database: %w", err)
-			}
-			if errs[i] = r.fn(tx); errs[i] != nil {
-				// ROLLBACK TO fails when SQLite already abandoned the whole transaction
-				// (an interrupted statement): then the batch is retried request by request.
-				if _, err := w.exec(ctx, tx, `ROLLBACK TO w`); err != nil {
-					tx.Rollback()
-					return fmt.Errorf("database: %w", err)
-				}
-			}
-			if _, err := w.exec(ctx, tx, `RELEASE w`); err != nil {
-				tx.Rollback()
-				return fmt.Errorf("database: %w", err)
+				return errCallerFailed
 			}
 		}
 		if err := tx.Commit(); err != nil {
@@ -242,15 +235,6 @@ func (w *writer) group(reqs []*writeReq) (errs []error, err error) {
 		}
 		return nil
 	})
-	return errs, err
-}
-
-// exec runs query in tx on its prepared statement once there is one.
-func (w *writer) exec(ctx context.Context, tx *sql.Tx, query string) (sql.Result, error) {
-	if s := w.stmt(query); s != nil {
-		return tx.StmtContext(ctx, s).ExecContext(ctx)
-	}
-	return tx.ExecContext(ctx, query)
 }
 
 // withSync runs fn with the write connection at synchronous=FULL when durable (SQLite refuses

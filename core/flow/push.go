@@ -185,14 +185,15 @@ func (e *Engine) receiveTicket(ctx context.Context, componentAppID, ticket strin
 	// The event of a new ticket is committed with the ticket, in one write (storage.Ticket.Log).
 	ev, row := e.eventRow(Event{At: now, Kind: EventTicketReceived, ComponentAppID: componentAppID,
 		Message: "component_verify_ticket received from " + source + ", valid until " + created.Add(TicketValidity).Format("15:04")})
+	stale, staleRow := e.eventRow(Event{At: now, Kind: EventTicketIgnored, Level: LevelWarn, ComponentAppID: componentAppID,
+		Message: "an older ticket arrived (replayed or delayed push); the newer one stays current"})
 	current, repeat, err := e.db.SaveTicket(ctx, storage.Ticket{ComponentAppID: componentAppID, Ticket: ticket,
-		CreateTime: created, ReceivedAt: now, Source: source, Log: &row})
+		CreateTime: created, ReceivedAt: now, Source: source, Log: &row, StaleLog: &staleRow})
 	if err != nil {
 		return err
 	}
 	if !current {
-		e.emit(ctx, Event{Kind: EventTicketIgnored, Level: LevelWarn, ComponentAppID: componentAppID,
-			Message: "an older ticket arrived (replayed or delayed push); the newer one stays current"})
+		e.notify(ctx, stale)
 		return nil
 	}
 	if repeat {
