@@ -71,3 +71,25 @@ func TestWALStaysBounded(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestCheckpointDue: a passive checkpoint follows about a megabyte of appended pages, counted in
+// commits or seen as the WAL file's growth, never the size of a file the WAL restarted inside.
+func TestCheckpointDue(t *testing.T) {
+	const mb = 1 << 20
+	cases := []struct {
+		name                    string
+		commits, size, lastSize int64
+		want                    bool
+	}{
+		{"a few commits into a restarted 4 MB file", 3, 4 * mb, 4 * mb, false},
+		{"a few commits into a fresh WAL", 3, 64 << 10, 0, false},
+		{"enough commits", checkpointCommits, 4 * mb, 4 * mb, true},
+		{"a big transaction grew the file", 1, 5 * mb, 4 * mb, true},
+		{"the first megabyte", 10, mb, 0, true},
+	}
+	for _, c := range cases {
+		if got := checkpointDue(c.commits, c.size, c.lastSize); got != c.want {
+			t.Errorf("%s: due = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -131,17 +131,17 @@ func Open(ctx context.Context, target string, opts ...Option) (*DB, error) {
 		readers.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
-	wake := make(chan struct{}, 1)
+	wake, commits := make(chan struct{}, 1), new(atomic.Int64)
 	db := &DB{sql: readers, wsql: writes, path: path, where: path, stmts: map[string]*sql.Stmt{}}
 	db.seal.Store(seal)
-	db.w = newWriter(writes, path+"-wal", &db.ckptMu, wake)
+	db.w = newWriter(writes, path+"-wal", &db.ckptMu, commits, wake)
 	if err := db.prepare(ctx, f, o); err != nil {
 		db.w.close()
 		writes.Close()
 		readers.Close()
 		return nil, fileError(path, err)
 	}
-	if db.ckpt, err = startCheckpointer(dsn, path+"-wal", &db.ckptMu, wake); err != nil {
+	if db.ckpt, err = startCheckpointer(dsn, path+"-wal", &db.ckptMu, commits, wake); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // The single writer with group commit. SQLite lets one connection write at a time; when 16
@@ -48,17 +49,19 @@ type writer struct {
 	stmtMu  sync.Mutex
 	walPath string
 	ckptMu  *sync.Mutex // shared with the checkpointer: one checkpoint at a time
-	// committed is told (without blocking) after each commit: the checkpointer's cue.
+	// commits counts commits and committed is told (without blocking) after each one: the
+	// checkpointer's cue.
+	commits   *atomic.Int64
 	committed chan<- struct{}
 }
 
-func newWriter(db *sql.DB, walPath string, ckptMu *sync.Mutex, committed chan<- struct{}) *writer {
+func newWriter(db *sql.DB, walPath string, ckptMu *sync.Mutex, commits *atomic.Int64, committed chan<- struct{}) *writer {
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
 	w := &writer{db: db, reqs: make(chan *writeReq, maxBatch), stopped: make(chan struct{}),
-		stmts: map[string]*sql.Stmt{}, committed: committed, walPath: walPath, ckptMu: ckptMu}
+		stmts: map[string]*sql.Stmt{}, commits: commits, committed: committed, walPath: walPath, ckptMu: ckptMu}
 	go w.run()
 	return w
 }
@@ -159,6 +162,7 @@ func (w *writer) run() {
 		if commits++; commits%walCheckEvery == 0 {
 			w.boundWAL()
 		}
+		w.commits.Add(1)
 		select {
 		case w.committed <- struct{}{}:
 		default:
