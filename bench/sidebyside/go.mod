@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/silenceper/wechat/v2 v2.1.10
+	modernc.org/sqlite v1.62.0
 	wxauth v0.0.0
 )
 
@@ -29,7 +30,6 @@ require (
 	modernc.org/libc v1.80.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
-	modernc.org/sqlite v1.62.0 // indirect
 )
 
 replace wxauth => ../..

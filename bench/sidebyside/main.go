@@ -222,10 +222,23 @@ func tokenTarget(ctx context.Context, o options, dir string) error {
 	if err != nil {
 		return err
 	}
+	// The driver's floor: a Go program that only opens the file with modernc.org/sqlite and
+	// prints the row (rowreader/).
+	reader := filepath.Join(dir, "rowreader")
+	build = exec.Command("go", "build", "-o", reader, "./rowreader")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("building rowreader: %w", err)
+	}
+	rowT, err := median(o.tokenRuns, token, reader, path, tokenAppID)
+	if err != nil {
+		return err
+	}
 	r := float64(wxT) / float64(sqT)
-	fmt.Printf("wxauth token APPID (median of %d, start to exit): wxauth %v, sqlite3 CLI %v: %.2f× (target ≤ 2×: %s); floor `wxauth version` %v (%.2f× sqlite3)\n",
+	fmt.Printf("wxauth token APPID (median of %d, start to exit): wxauth %v, sqlite3 CLI %v: %.2f× (target ≤ 2×: %s); floors: `wxauth version` %v (%.2f× sqlite3), a bare Go reader on modernc.org/sqlite %v (%.2f× sqlite3; wxauth token is %.2f× it)\n",
 		o.tokenRuns, wxT.Round(10*time.Microsecond), sqT.Round(10*time.Microsecond), r, verdict(r <= 2),
-		verT.Round(10*time.Microsecond), float64(verT)/float64(sqT))
+		verT.Round(10*time.Microsecond), float64(verT)/float64(sqT),
+		rowT.Round(10*time.Microsecond), float64(rowT)/float64(sqT), float64(wxT)/float64(rowT))
 	return nil
 }
 
