@@ -189,17 +189,19 @@ func refreshTokenSeen(ctx context.Context, tx *sql.Tx, s *sealer, componentAppID
 	return false, rows.Err()
 }
 
-// SwapAuthorizerToken stores a refreshed access token if the stored version is still prev.
-// A non-empty refresh token returned with it is stored too (and kept in the history).
+// SwapAuthorizerToken stores a refreshed access token if the stored version is still prev (the
+// new version is then prev+1). A non-empty refresh token returned with it is stored too (and
+// kept in the history); "" keeps the stored one, which is what a caller passes when WeChat
+// returned the refresh token it already had: nothing more to write. A refresher pass is one
+// UPDATE per authorizer that way.
 func (db *DB) SwapAuthorizerToken(ctx context.Context, componentAppID, appid string, prev int64,
-	accessToken string, obtainedAt, expiresAt time.Time, refreshToken string) (Authorizer, error) {
+	accessToken string, obtainedAt, expiresAt time.Time, refreshToken string) error {
 	if accessToken == "" {
-		return Authorizer{}, fmt.Errorf("refusing to store an empty access token for %s", appid)
+		return fmt.Errorf("refusing to store an empty access token for %s", appid)
 	}
-	var out Authorizer
 	sealedAccess := db.sealer().seal("authorizers", "access_token", accessToken)
 	sealedRefresh := db.sealer().seal("authorizers", "refresh_token", refreshToken)
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
 		res, err := db.txExec(ctx, tx, `UPDATE authorizers SET access_token=?, access_obtained_at=?, access_expires_at=?,
 				access_version=access_version+1,
 				refresh_token=CASE WHEN ?='' THEN refresh_token ELSE ? END,
@@ -213,14 +215,8 @@ func (db *DB) SwapAuthorizerToken(ctx context.Context, componentAppID, appid str
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("access token of %s: %w", appid, ErrConflict)
 		}
-		if err := db.recordRefreshToken(ctx, tx, componentAppID, appid, refreshToken, "api_authorizer_token", obtainedAt); err != nil {
-			return err
-		}
-		out, err = scanAuthorizer(db.sealer(), db.txQueryRow(ctx, tx, `SELECT `+authorizerCols+` FROM authorizers
-			WHERE component_appid=? AND authorizer_appid=?`, componentAppID, appid))
-		return err
+		return db.recordRefreshToken(ctx, tx, componentAppID, appid, refreshToken, "api_authorizer_token", obtainedAt)
 	})
-	return out, err
 }
 
 // RecoverRefreshToken stores a refresh token found by api_get_authorizer_list (never an empty

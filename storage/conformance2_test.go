@@ -121,7 +121,7 @@ func TestCompareAndSwapUnderContention(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					db := []*storage.DB{a, b}[w%2]
-					_, err := db.SwapAuthorizerToken(ctx, "wxc", "wxa", cur.AccessVersion, "at", t0, t0.Add(time.Hour), "")
+					err := db.SwapAuthorizerToken(ctx, "wxc", "wxa", cur.AccessVersion, "at", t0, t0.Add(time.Hour), "")
 					switch {
 					case err == nil:
 						mu.Lock()

@@ -61,7 +61,7 @@ func TestFileFailuresRollBackAndSaySo(t *testing.T) {
 			tt.limit(t, db)
 
 			// A refresh whose result does not fit (a token larger than any free page).
-			_, err = db.SwapAuthorizerToken(ctx, "wx3f9a6c21b5d7e08c", "wx8d5e2f7a1c3b9046", before.AccessVersion,
+			err = db.SwapAuthorizerToken(ctx, "wx3f9a6c21b5d7e08c", "wx8d5e2f7a1c3b9046", before.AccessVersion,
 				strings.Repeat("B", 64<<10), at.Add(time.Hour), at.Add(3*time.Hour), "refresh-B")
 			checkFileError(t, err, tt.kind, path, tt.messages)
 			err = db.AppendEvent(ctx, Event{At: at, ComponentAppID: "wx3f9a6c21b5d7e08c", Kind: "test", Level: "info", Message: strings.Repeat("e", 64<<10)})

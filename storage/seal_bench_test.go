@@ -48,12 +48,12 @@ func BenchmarkRefreshWrite(b *testing.B) {
 					}
 					versions[i] = a.AccessVersion
 				}
-				a, err := db.SwapAuthorizerToken(ctx, "wxc", appid, versions[i], fmt.Sprintf("ACCESS-%d", n), t0, t0.Add(2*time.Hour),
+				err := db.SwapAuthorizerToken(ctx, "wxc", appid, versions[i], fmt.Sprintf("ACCESS-%d", n), t0, t0.Add(2*time.Hour),
 					fmt.Sprintf("refreshtoken@@@%d-2", i))
 				if err != nil {
 					b.Fatal(err)
 				}
-				versions[i] = a.AccessVersion
+				versions[i]++ // a swap moves the version from prev to prev+1
 			}
 		})
 	}

@@ -119,11 +119,15 @@ func TestRefreshTokenNeverLost(t *testing.T) {
 			t.Fatalf("tokens lost: %+v", a)
 		}
 		// A refresh that returns an empty refresh token keeps the stored one.
-		a, err = db.SwapAuthorizerToken(ctx, "wxc", "wxa", a.AccessVersion, "at2", t0, t0.Add(2*time.Hour), "")
-		if err != nil || a.RefreshToken != "rt1" || a.AccessToken != "at2" {
-			t.Fatalf("swap = %+v %v", a, err)
+		prevVersion := a.AccessVersion
+		if err := db.SwapAuthorizerToken(ctx, "wxc", "wxa", prevVersion, "at2", t0, t0.Add(2*time.Hour), ""); err != nil {
+			t.Fatal(err)
 		}
-		if _, err := db.SwapAuthorizerToken(ctx, "wxc", "wxa", a.AccessVersion-1, "at3", t0, t0, "rt9"); !errors.Is(err, storage.ErrConflict) {
+		a, _ = db.Authorizer(ctx, "wxc", "wxa")
+		if a.RefreshToken != "rt1" || a.AccessToken != "at2" || a.AccessVersion != prevVersion+1 {
+			t.Fatalf("after the swap: %+v, want version %d", a, prevVersion+1)
+		}
+		if err := db.SwapAuthorizerToken(ctx, "wxc", "wxa", a.AccessVersion-1, "at3", t0, t0, "rt9"); !errors.Is(err, storage.ErrConflict) {
 			t.Fatalf("stale swap: %v", err)
 		}
 		if err := db.RecoverRefreshToken(ctx, "wxc", "wxa", "", t0); err == nil {

@@ -159,9 +159,9 @@ func (f *faultyStore) SaveGrant(ctx context.Context, g storage.Grant) (storage.A
 	return f.Store.SaveGrant(ctx, g)
 }
 
-func (f *faultyStore) SwapAuthorizerToken(ctx context.Context, componentAppID, appid string, prev int64, accessToken string, obtainedAt, expiresAt time.Time, refreshToken string) (storage.Authorizer, error) {
+func (f *faultyStore) SwapAuthorizerToken(ctx context.Context, componentAppID, appid string, prev int64, accessToken string, obtainedAt, expiresAt time.Time, refreshToken string) error {
 	if err := f.check("SwapAuthorizerToken"); err != nil {
-		return *new(storage.Authorizer), err
+		return err
 	}
 	return f.Store.SwapAuthorizerToken(ctx, componentAppID, appid, prev, accessToken, obtainedAt, expiresAt, refreshToken)
 }

@@ -218,8 +218,14 @@ func (e *Engine) saveRecovered(ctx context.Context, componentAppID, appid, token
 
 // saveToken commits what api_authorizer_token returned by compare-and-swap against a's
 // version, holding it when the store fails (a conflict is returned: a newer token is stored).
+// A refresh token equal to a's is not written again: WeChat mostly returns the one it was
+// given, and then the swap is one UPDATE.
 func (e *Engine) saveToken(ctx context.Context, a Authorizer, access string, obtained, expires time.Time, refreshToken string) error {
-	_, err := e.db.SwapAuthorizerToken(context.WithoutCancel(ctx), a.ComponentAppID, a.AppID, a.accessVersion, access, obtained, expires, refreshToken)
+	changed := refreshToken
+	if changed == a.RefreshToken {
+		changed = ""
+	}
+	err := e.db.SwapAuthorizerToken(context.WithoutCancel(ctx), a.ComponentAppID, a.AppID, a.accessVersion, access, obtained, expires, changed)
 	if holdable(err) {
 		return e.hold(ctx, &heldItem{kind: heldToken, componentAppID: a.ComponentAppID, appid: a.AppID, at: obtained,
 			access: access, obtained: obtained, expires: expires, refreshToken: refreshToken}, err)

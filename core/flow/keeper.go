@@ -241,7 +241,7 @@ func (e *Engine) writeHeldToken(ctx context.Context, it *heldItem, cur storage.A
 	case cur.AccessObtainedAt.After(it.obtained):
 		return "a newer token from WeChat was stored meanwhile; kept that one", nil
 	}
-	if _, err := e.db.SwapAuthorizerToken(ctx, it.componentAppID, it.appid, cur.AccessVersion, it.access,
+	if err := e.db.SwapAuthorizerToken(ctx, it.componentAppID, it.appid, cur.AccessVersion, it.access,
 		it.obtained, it.expires, it.refreshToken); err != nil {
 		return "", err // a conflict too: read again on the next round
 	}

@@ -57,7 +57,7 @@ type AuthorizerStore interface {
 	AuthorizersUpdatedSince(ctx context.Context, componentAppID string, since time.Time) ([]storage.Authorizer, error)
 	SaveGrant(ctx context.Context, g storage.Grant) (prev storage.Authorizer, err error)
 	SwapAuthorizerToken(ctx context.Context, componentAppID, appid string, prev int64,
-		accessToken string, obtainedAt, expiresAt time.Time, refreshToken string) (storage.Authorizer, error)
+		accessToken string, obtainedAt, expiresAt time.Time, refreshToken string) error
 	RecoverRefreshToken(ctx context.Context, componentAppID, appid, token string, at time.Time) error
 	RefreshTokenHistory(ctx context.Context, componentAppID, appid string) ([]string, error)
 	RefreshTokens(ctx context.Context, componentAppID string) ([]storage.RefreshTokenRecord, error)

@@ -108,8 +108,10 @@ func (w watchedStore) SaveGrant(ctx context.Context, g storage.Grant) (prev stor
 	return seen(w.Store.SaveGrant(ctx, g)).by(w.w, true)
 }
 
-func (w watchedStore) SwapAuthorizerToken(ctx context.Context, componentAppID, appid string, prev int64, accessToken string, obtainedAt, expiresAt time.Time, refreshToken string) (storage.Authorizer, error) {
-	return seen(w.Store.SwapAuthorizerToken(ctx, componentAppID, appid, prev, accessToken, obtainedAt, expiresAt, refreshToken)).by(w.w, true)
+func (w watchedStore) SwapAuthorizerToken(ctx context.Context, componentAppID, appid string, prev int64, accessToken string, obtainedAt, expiresAt time.Time, refreshToken string) error {
+	err := w.Store.SwapAuthorizerToken(ctx, componentAppID, appid, prev, accessToken, obtainedAt, expiresAt, refreshToken)
+	w.w.observe(err, true)
+	return err
 }
 
 func (w watchedStore) RecoverRefreshToken(ctx context.Context, componentAppID, appid, token string, at time.Time) error {
