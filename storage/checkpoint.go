@@ -25,15 +25,15 @@ import (
 // journal_size_limit trims the file whenever the WAL restarts.
 
 const (
-	walSizeLimit     = 4 << 20  // journal_size_limit: the WAL file kept after a restart
-	walHardLimit     = 16 << 20 // WAL file beyond which the writer forces a restart
-	walCheckpointAt  = 1 << 20  // WAL growth beyond its size at the last checkpoint that calls for one
+	walSizeLimit    = 4 << 20  // journal_size_limit: the WAL file kept after a restart
+	walHardLimit    = 16 << 20 // WAL file beyond which the writer forces a restart
+	walCheckpointAt = 1 << 20  // WAL growth beyond its size at the last checkpoint that calls for one
 	// checkpointCommits commits since the last checkpoint call for one: a commit appends a
 	// few pages (a ticket push four), so this is about a megabyte.
 	checkpointCommits = 64
-	checkpointEvery  = 100 * time.Millisecond
-	checkpointIdle   = time.Second // no commit for this long: truncate the WAL
-	checkpointBudget = 30 * time.Second
+	checkpointEvery   = 100 * time.Millisecond
+	checkpointIdle    = time.Second // no commit for this long: truncate the WAL
+	checkpointBudget  = 30 * time.Second
 )
 
 type checkpointer struct {
