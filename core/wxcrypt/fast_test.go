@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"wxauth/core/wxcrypt"
 )
@@ -159,7 +160,10 @@ func parseEnvelopeReference(body []byte) (wxcrypt.Envelope, bool) {
 			seen[2], env.ToUserName = true, string(text)
 		}
 	})
-	return env, env.Encrypt != ""
+	if env.Encrypt == "" {
+		return wxcrypt.Envelope{}, false
+	}
+	return env, true
 }
 
 func FuzzParseEnvelope(f *testing.F) {
@@ -177,4 +181,20 @@ func FuzzParseEnvelope(f *testing.F) {
 			t.Fatal("ParseEnvelope changed its input")
 		}
 	})
+}
+
+// TestEnvelopeIDsDoNotPinCiphertext: the AppId a rejected push leaves in events and logs must
+// not share memory with its Encrypt value (up to 64 KiB of an attacker's body).
+func TestEnvelopeIDsDoNotPinCiphertext(t *testing.T) {
+	body := []byte("<xml><Encrypt>" + strings.Repeat("A", 60000) + "</Encrypt><AppId>wxa</AppId><ToUserName>gh</ToUserName></xml>")
+	env, err := wxcrypt.ParseEnvelope(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := uintptr(unsafe.Pointer(unsafe.StringData(env.Encrypt)))
+	for _, id := range []string{env.AppID, env.ToUserName} {
+		if p := uintptr(unsafe.Pointer(unsafe.StringData(id))); p >= enc && p < enc+uintptr(len(env.Encrypt))+64 {
+			t.Errorf("%q shares the Encrypt value's memory", id)
+		}
+	}
 }

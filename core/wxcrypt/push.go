@@ -40,11 +40,13 @@ func ParseEnvelope(body []byte) (Envelope, error) {
 			seen[i], texts[i] = true, text
 		}
 	})
-	var env Envelope
-	CopyTexts([]*string{&env.Encrypt, &env.AppID, &env.ToUserName}, texts[:])
-	if env.Encrypt == "" {
+	// AppId and ToUserName share one copy, the Encrypt value has its own: the ids outlive the
+	// push (events, logs of rejected pushes) and must not keep up to 64 KiB of ciphertext alive.
+	if len(texts[0]) == 0 {
 		return Envelope{}, newError(CodeParseXML, "no <Encrypt> element")
 	}
+	env := Envelope{Encrypt: string(texts[0])}
+	CopyTexts([]*string{&env.AppID, &env.ToUserName}, texts[1:])
 	return env, nil
 }
 
