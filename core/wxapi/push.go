@@ -40,25 +40,20 @@ func ParsePushMessage(doc []byte) (PushMessage, error) {
 	if !bytes.HasPrefix(t, []byte("<xml>")) || !bytes.HasSuffix(t, []byte("</xml>")) {
 		return PushMessage{}, fmt.Errorf("push message is not an <xml> document")
 	}
-	// One pass over the document; the first of each element wins, as with ElementText.
-	var m PushMessage
-	var createTime, codeExpiry string
-	fields := [...]struct {
-		name string
-		dst  *string
-	}{{"AppId", &m.AppID}, {"InfoType", &m.InfoType}, {"ComponentVerifyTicket", &m.ComponentVerifyTicket},
-		{"AuthorizerAppid", &m.AuthorizerAppID}, {"AuthorizationCode", &m.AuthorizationCode},
-		{"PreAuthCode", &m.PreAuthCode}, {"ProbeNonce", &m.ProbeNonce}, {"CreateTime", &createTime},
-		{"AuthorizationCodeExpiredTime", &codeExpiry}}
-	var seen [len(fields)]bool
+	// One pass over the document, one copy of the fields (see wxcrypt.CopyTexts); the first of
+	// each element wins, as with ElementText.
+	var texts [9][]byte
+	var seen uint16
 	wxcrypt.Elements(t, func(name, text []byte) {
-		for i, f := range fields {
-			if !seen[i] && string(name) == f.name {
-				seen[i], *f.dst = true, string(text)
-				return
-			}
+		if i := pushField(name); i >= 0 && seen&(1<<i) == 0 {
+			seen |= 1 << i
+			texts[i] = text
 		}
 	})
+	var m PushMessage
+	wxcrypt.CopyTexts([]*string{&m.AppID, &m.InfoType, &m.ComponentVerifyTicket, &m.AuthorizerAppID,
+		&m.AuthorizationCode, &m.PreAuthCode, &m.ProbeNonce}, texts[:7])
+	createTime, codeExpiry := texts[7], texts[8]
 	if m.InfoType == "" {
 		return m, fmt.Errorf("push message has no InfoType")
 	}
@@ -66,19 +61,56 @@ func ParsePushMessage(doc []byte) (PushMessage, error) {
 	if m.CreateTime, err = parseInt(createTime); err != nil {
 		return m, fmt.Errorf("push message CreateTime: %w", err)
 	}
-	if s := codeExpiry; s != "" {
-		if m.AuthorizationCodeExpiredTime, err = parseInt(s); err != nil {
+	if len(codeExpiry) > 0 {
+		if m.AuthorizationCodeExpiredTime, err = parseInt(codeExpiry); err != nil {
 			return m, fmt.Errorf("push message AuthorizationCodeExpiredTime: %w", err)
 		}
 	}
 	return m, nil
 }
 
-func parseInt(s string) (int64, error) {
-	if s == "" {
+// pushField is the index in ParsePushMessage's dst of the element name, or -1.
+func pushField(name []byte) int {
+	switch string(name) {
+	case "AppId":
+		return 0
+	case "InfoType":
+		return 1
+	case "ComponentVerifyTicket":
+		return 2
+	case "AuthorizerAppid":
+		return 3
+	case "AuthorizationCode":
+		return 4
+	case "PreAuthCode":
+		return 5
+	case "ProbeNonce":
+		return 6
+	case "CreateTime":
+		return 7
+	case "AuthorizationCodeExpiredTime":
+		return 8
+	}
+	return -1
+}
+
+// parseInt reads a decimal field; empty is 0. Plain digits, the only form WeChat sends, are
+// read in place; anything else goes to strconv for its verdict and error.
+func parseInt(b []byte) (int64, error) {
+	if len(b) == 0 {
 		return 0, nil
 	}
-	return strconv.ParseInt(s, 10, 64)
+	if len(b) <= 18 { // 18 digits cannot overflow an int64
+		var v int64
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				return strconv.ParseInt(string(b), 10, 64)
+			}
+			v = v*10 + int64(c-'0')
+		}
+		return v, nil
+	}
+	return strconv.ParseInt(string(b), 10, 64)
 }
 
 // XML renders the message in the layout of real pushes: CDATA on strings, bare numbers,

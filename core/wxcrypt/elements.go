@@ -1,6 +1,9 @@
 package wxcrypt
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // Elements calls fn with the name and text of each child element of a flat WeChat document
 // (<xml><Name>text</Name>…</xml>, the layout of every push and reply), in one pass over it and
@@ -37,16 +40,16 @@ func Elements(doc []byte, fn func(name, text []byte)) {
 // closingTag is the index of the first </name> in d, or -1.
 func closingTag(d, name []byte) int {
 	for off := 0; ; {
-		k := bytes.Index(d[off:], []byte("</"))
+		k := bytes.IndexByte(d[off:], '<') // cheaper than bytes.Index for "</" on short texts
 		if k < 0 {
 			return -1
 		}
 		k += off
-		rest := d[k+2:]
-		if len(rest) > len(name) && rest[len(name)] == '>' && bytes.Equal(rest[:len(name)], name) {
+		rest := d[k+1:]
+		if len(rest) > len(name)+1 && rest[0] == '/' && rest[len(name)+1] == '>' && bytes.Equal(rest[1:len(name)+1], name) {
 			return k
 		}
-		off = k + 2
+		off = k + 1
 	}
 }
 
@@ -56,4 +59,23 @@ func elementText(v []byte) []byte {
 		return v[len("<![CDATA[") : len(v)-len("]]>")]
 	}
 	return v
+}
+
+// CopyTexts sets each *dst[i] to string(src[i]) with a single allocation: the texts are
+// copied one after the other into one new string and each field is a substring of it. It runs
+// on every push, where a copy per field cost more than the parse itself.
+func CopyTexts(dst []*string, src [][]byte) {
+	n := 0
+	for _, s := range src {
+		n += len(s)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, s := range src {
+		b.Write(s)
+	}
+	all := b.String()
+	for i, s := range src {
+		*dst[i], all = all[:len(s)], all[len(s):]
+	}
 }

@@ -1,6 +1,8 @@
 package wxcrypt_test
 
 import (
+	"bytes"
+	"strings"
 	"testing"
 
 	"wxauth/core/wxcrypt"
@@ -46,4 +48,64 @@ func TestElementsAgreesWithElementText(t *testing.T) {
 			}
 		}
 	}
+}
+
+// elementsReference is Elements as first written (closing tags found with bytes.Index), kept
+// to check the faster scan against.
+func elementsReference(doc []byte, fn func(name, text []byte)) {
+	d := bytes.TrimSpace(doc)
+	d = bytes.TrimPrefix(d, []byte("<xml>"))
+	for {
+		i := bytes.IndexByte(d, '<')
+		if i < 0 {
+			return
+		}
+		d = d[i+1:]
+		j := bytes.IndexByte(d, '>')
+		if j < 0 {
+			return
+		}
+		name := d[:j]
+		d = d[j+1:]
+		if len(name) == 0 || name[0] == '/' || name[0] == '!' || name[0] == '?' {
+			continue
+		}
+		end := -1
+		for off := 0; ; {
+			k := bytes.Index(d[off:], []byte("</"))
+			if k < 0 {
+				break
+			}
+			k += off
+			rest := d[k+2:]
+			if len(rest) > len(name) && rest[len(name)] == '>' && bytes.Equal(rest[:len(name)], name) {
+				end = k
+				break
+			}
+			off = k + 2
+		}
+		if end < 0 {
+			return
+		}
+		v := bytes.TrimSpace(d[:end])
+		if bytes.HasPrefix(v, []byte("<![CDATA[")) && bytes.HasSuffix(v, []byte("]]>")) && len(v) >= len("<![CDATA[]]>") {
+			v = v[len("<![CDATA[") : len(v)-len("]]>")]
+		}
+		fn(name, v)
+		d = d[end+len(name)+3:]
+	}
+}
+
+func FuzzElements(f *testing.F) {
+	f.Add([]byte("<xml><AppId><![CDATA[wx1]]></AppId><Encrypt><![CDATA[abc]]></Encrypt></xml>"))
+	f.Add([]byte("<xml><A>1</A><A>2</A><B><![CDATA[<x>y</B </B>]]></B></xml>"))
+	f.Add([]byte("<xml><A></A ></A><B>< /B></B></xml>"))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		var got, want []string
+		wxcrypt.Elements(doc, func(name, text []byte) { got = append(got, string(name)+"="+string(text)) })
+		elementsReference(doc, func(name, text []byte) { want = append(want, string(name)+"="+string(text)) })
+		if strings.Join(got, "\x00") != strings.Join(want, "\x00") || len(got) != len(want) {
+			t.Fatalf("Elements = %q, reference %q", got, want)
+		}
+	})
 }

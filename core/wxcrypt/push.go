@@ -24,21 +24,29 @@ func ParseEnvelope(body []byte) (Envelope, error) {
 	if !bytes.HasPrefix(trimmed, []byte("<xml>")) || !bytes.HasSuffix(trimmed, []byte("</xml>")) {
 		return Envelope{}, newError(CodeParseXML, "body does not start with <xml> and end with </xml>")
 	}
-	var env Envelope
+	var texts [3][]byte
 	var seen [3]bool // the first of each wins, as with ElementText
 	Elements(trimmed, func(name, text []byte) {
-		switch {
-		case !seen[0] && string(name) == "Encrypt":
-			seen[0], env.Encrypt = true, string(text)
-		case !seen[1] && string(name) == "AppId":
-			seen[1], env.AppID = true, string(text)
-		case !seen[2] && string(name) == "ToUserName":
-			seen[2], env.ToUserName = true, string(text)
+		i := -1
+		switch string(name) {
+		case "Encrypt":
+			i = 0
+		case "AppId":
+			i = 1
+		case "ToUserName":
+			i = 2
+		}
+		if i >= 0 && !seen[i] {
+			seen[i], texts[i] = true, text
 		}
 	})
-	if env.Encrypt == "" {
+	// AppId and ToUserName share one copy, the Encrypt value has its own: the ids outlive the
+	// push (events, logs of rejected pushes) and must not keep up to 64 KiB of ciphertext alive.
+	if len(texts[0]) == 0 {
 		return Envelope{}, newError(CodeParseXML, "no <Encrypt> element")
 	}
+	env := Envelope{Encrypt: string(texts[0])}
+	CopyTexts([]*string{&env.AppID, &env.ToUserName}, texts[1:])
 	return env, nil
 }
 

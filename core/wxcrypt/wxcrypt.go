@@ -8,14 +8,12 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
-	"sort"
 )
 
 // blockSize is the PKCS#7 block size WeChat uses: the key length, 32 bytes.
@@ -66,88 +64,81 @@ func DecodeAESKey(encodingAESKey string) ([]byte, error) {
 // AppID is the receive id this Crypter checks ("" when it does not check).
 func (c *Crypter) AppID() string { return c.appid }
 
-// Sign returns hex(sha1(concat(sort(parts)))), the scheme of both signature and msg_signature.
-func Sign(parts ...string) string {
-	sorted := append([]string(nil), parts...)
-	sort.Strings(sorted)
-	h := sha1.New()
-	for _, p := range sorted {
-		io.WriteString(h, p)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// MsgSignature is sha1 of the sorted token, timestamp, nonce and Encrypt value.
-func (c *Crypter) MsgSignature(timestamp, nonce, encrypt string) string {
-	return Sign(c.token, timestamp, nonce, encrypt)
-}
-
-// Signature is the plain signature: sha1 of the sorted token, timestamp and nonce.
-// WeChat sends it too, but pushes must be verified with msg_signature.
-func (c *Crypter) Signature(timestamp, nonce string) string {
-	return Sign(c.token, timestamp, nonce)
-}
-
-// VerifyMsgSignature checks msg_signature in constant time.
-func (c *Crypter) VerifyMsgSignature(msgSignature, timestamp, nonce, encrypt string) error {
-	if !equal(msgSignature, c.MsgSignature(timestamp, nonce, encrypt)) {
-		if equal(msgSignature, c.Signature(timestamp, nonce)) {
-			return newError(CodeValidateSignature, "the value given is the plain `signature`, not `msg_signature`")
-		}
-		return newError(CodeValidateSignature, "msg_signature does not match")
-	}
-	return nil
-}
-
-// VerifySignature checks the plain signature in constant time.
-func (c *Crypter) VerifySignature(signature, timestamp, nonce string) error {
-	if !equal(signature, c.Signature(timestamp, nonce)) {
-		return newError(CodeValidateSignature, "signature does not match")
-	}
-	return nil
-}
-
-func equal(a, b string) bool {
-	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
-}
-
 // Decrypt opens an Encrypt value. It returns the message and the appid found after it; when the
 // Crypter has an appid, a different one is an error (-40005).
 func (c *Crypter) Decrypt(encrypt string) (msg []byte, appid string, err error) {
-	ct := make([]byte, base64.StdEncoding.DecodedLen(len(encrypt)))
-	n, err := base64.StdEncoding.Decode(ct, []byte(encrypt))
-	if err != nil {
-		return nil, "", newError(CodeDecodeBase64, "%v", err)
+	msg, found, err := c.decrypt(encrypt)
+	switch {
+	case err != nil:
+		return nil, "", err
+	case c.appid == "":
+		return msg, string(found), nil
+	case string(found) != c.appid:
+		return nil, string(found), newError(CodeValidateAppID, "decrypted appid %q, expected %q", found, c.appid)
 	}
-	ct = ct[:n]
-	if len(ct) == 0 || len(ct)%blockSize != 0 {
-		return nil, "", newError(CodeDecryptAES, "ciphertext is %d bytes, not a positive multiple of %d", len(ct), blockSize)
-	}
-	cipher.NewCBCDecrypter(c.block, c.key[:aes.BlockSize]).CryptBlocks(ct, ct)
+	return msg, c.appid, nil // the same bytes: no copy
+}
 
-	pad := int(ct[len(ct)-1])
-	if pad < 1 || pad > blockSize {
-		return nil, "", newError(CodeDecryptAES, "padding byte %d is outside 1..%d", pad, blockSize)
+// decrypt is Decrypt without the appid check: msg and appid alias one new buffer, the only
+// heap allocation of the path for the usual sizes (the message is the caller's to keep).
+func (c *Crypter) decrypt(encrypt string) (msg, appid []byte, err error) {
+	// encoding/base64 reads a []byte: the string is copied to the stack rather than the heap.
+	// Longer values spill to the heap, still correct.
+	var stack [1024]byte
+	buf := make([]byte, base64.StdEncoding.DecodedLen(len(encrypt)))
+	n, err := base64.StdEncoding.Decode(buf, append(stack[:0], encrypt...))
+	if err != nil {
+		return nil, nil, newError(CodeDecodeBase64, "%v", err)
 	}
-	for _, b := range ct[len(ct)-pad:] {
-		if int(b) != pad {
-			return nil, "", newError(CodeDecryptAES, "padding bytes are inconsistent")
-		}
+	buf = buf[:n]
+	if len(buf) == 0 || len(buf)%blockSize != 0 {
+		return nil, nil, newError(CodeDecryptAES, "ciphertext is %d bytes, not a positive multiple of %d", len(buf), blockSize)
 	}
-	plain := ct[:len(ct)-pad]
+	c.decryptCBC(buf, stack[:0])
+	plain, err := unpad(buf)
+	if err != nil {
+		return nil, nil, err
+	}
 	if len(plain) < 20 {
-		return nil, "", newError(CodeIllegalBuffer, "decrypted buffer is %d bytes, shorter than random(16)+length(4)", len(plain))
+		return nil, nil, newError(CodeIllegalBuffer, "decrypted buffer is %d bytes, shorter than random(16)+length(4)", len(plain))
 	}
 	msgLen := binary.BigEndian.Uint32(plain[16:20])
 	if uint64(msgLen) > uint64(len(plain)-20) {
-		return nil, "", newError(CodeIllegalBuffer, "length field says %d bytes but only %d follow", msgLen, len(plain)-20)
+		return nil, nil, newError(CodeIllegalBuffer, "length field says %d bytes but only %d follow", msgLen, len(plain)-20)
 	}
-	msg = plain[20 : 20+msgLen]
-	appid = string(plain[20+msgLen:])
-	if c.appid != "" && appid != c.appid {
-		return nil, appid, newError(CodeValidateAppID, "decrypted appid %q, expected %q", appid, c.appid)
+	return plain[20 : 20+msgLen], plain[20+msgLen:], nil
+}
+
+// decryptCBC decrypts buf (whole AES blocks) in place, in CBC mode with IV = key[:16]: every
+// block through the cipher first, then one XOR with the ciphertext shifted by a block, which
+// it keeps in scratch (grown if too small). The block decryptions do not depend on each other,
+// so the CPU overlaps them; and unlike cipher.NewCBCDecrypter it does not copy the expanded
+// key (~500 bytes) to the heap on every call.
+func (c *Crypter) decryptCBC(buf, scratch []byte) {
+	ct := append(scratch, buf[:len(buf)-aes.BlockSize]...)
+	for i := 0; i < len(buf); i += aes.BlockSize {
+		b := buf[i : i+aes.BlockSize]
+		c.block.Decrypt(b, b)
 	}
-	return msg, appid, nil
+	subtle.XORBytes(buf[:aes.BlockSize], buf[:aes.BlockSize], c.key[:aes.BlockSize])
+	subtle.XORBytes(buf[aes.BlockSize:], buf[aes.BlockSize:], ct)
+}
+
+// unpad strips WeChat's PKCS#7 padding (block size 32). Every padding byte is checked, without
+// an early exit.
+func unpad(ct []byte) ([]byte, error) {
+	pad := int(ct[len(ct)-1])
+	if pad < 1 || pad > blockSize {
+		return nil, newError(CodeDecryptAES, "padding byte %d is outside 1..%d", pad, blockSize)
+	}
+	ok := 1
+	for _, b := range ct[len(ct)-pad:] {
+		ok &= subtle.ConstantTimeByteEq(b, byte(pad))
+	}
+	if ok != 1 {
+		return nil, newError(CodeDecryptAES, "padding bytes are inconsistent")
+	}
+	return ct[:len(ct)-pad], nil
 }
 
 // Encrypt seals msg for the Crypter's appid. random supplies the 16-byte prefix: 16 bytes of
