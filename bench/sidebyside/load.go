@@ -124,9 +124,6 @@ func openLoop(ctx context.Context, rate float64, shots []shot, want string) resu
 			t := time.Now()
 			err := fire(ctx, c, s, want)
 			col.add(time.Since(t), err)
-			if d := time.Since(t); d > 3*time.Millisecond {
-				fmt.Println("SLOW", t.Format("05.000"), d)
-			}
 		})
 	}
 	wg.Wait()
