@@ -228,11 +228,11 @@ func tokenTarget(ctx context.Context, o options, dir string) error {
 }
 
 // buildRelease builds wxauth as scripts/release.sh builds release binaries: static (no cgo, so
-// no dynamic loader at start) and without symbol tables, and times the file as the linker
-// wrote it. How a binary sits in the page cache moves its start by a third (Linux 6.18, ext4,
-// `wxauth version`): about 26 ms as the linker wrote it or as read back from disk after its
-// pages were evicted (a binary after a reboot), about 17 ms when it was written in one write()
-// and is cached in large folios. Compare runs of this program, not figures taken by hand.
+// no dynamic loader at start) and without symbol tables. The same binary starts up to a third
+// faster or slower with how its file sits in the page cache (Linux 6.18, ext4, `wxauth
+// version`: about 17 ms when written in one write(), cached in large folios; 24–27 ms as `go
+// build` leaves it or as read back from disk after its pages were evicted, a binary after a
+// reboot). Compare runs of this program, not figures taken by hand.
 func buildRelease(dir string) (string, error) {
 	bin := filepath.Join(dir, "wxauth")
 	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".")
