@@ -3,13 +3,15 @@ package storage
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // dialect is what differs between SQLite and MySQL in wxauth's SQL: everything else is the
 // subset both (and MariaDB 10.11+) understand.
 type dialect struct{ mysql bool }
 
-var excludedCol = regexp.MustCompile(`excluded\.(\w+)`)
+// excludedCol is compiled on first use (MySQL only), not at init: every command would pay.
+var excludedCol = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`excluded\.(\w+)`) })
 
 // upsert is the clause that updates a row whose key (key, SQLite's conflict target) already
 // exists. set is written SQLite's way, excluded.col for the new value and table.col for the
@@ -18,7 +20,7 @@ func (d dialect) upsert(table, key, set string) string {
 	if !d.mysql {
 		return " ON CONFLICT (" + key + ") DO UPDATE SET " + set
 	}
-	set = excludedCol.ReplaceAllString(set, "VALUES($1)")
+	set = excludedCol().ReplaceAllString(set, "VALUES($1)")
 	return " ON DUPLICATE KEY UPDATE " + strings.ReplaceAll(set, table+".", "")
 }
 

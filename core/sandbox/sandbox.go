@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"wxauth/core/flow"
@@ -204,12 +205,18 @@ func (sb *Sandbox) Approve(ctx context.Context, sessionID string) error {
 	return err
 }
 
-var (
-	authorizeLinkRE = regexp.MustCompile(`id="authorize" href="([^"]+)"`)
-	grantRE         = regexp.MustCompile(`name="grant" value="([^"]+)"`)
-	accountRE       = regexp.MustCompile(`name="authorizer_appid" value="([^"]+)"`)
-	formActionRE    = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
-)
+// pagePatterns find what a merchant would click on the simulator's pages; compiled on first
+// use, not at init (every command would pay for them at start-up).
+type pagePatterns struct{ authorizeLink, grant, account, formAction *regexp.Regexp }
+
+var patterns = sync.OnceValue(func() pagePatterns {
+	return pagePatterns{
+		authorizeLink: regexp.MustCompile(`id="authorize" href="([^"]+)"`),
+		grant:         regexp.MustCompile(`name="grant" value="([^"]+)"`),
+		account:       regexp.MustCompile(`name="authorizer_appid" value="([^"]+)"`),
+		formAction:    regexp.MustCompile(`<form method="post" action="([^"]+)"`),
+	}
+})
 
 // ApproveAs approves session sessionID as account appid ("" = the first offered), through the
 // same pages a browser would use, and returns the appid approved.
@@ -219,7 +226,8 @@ func (sb *Sandbox) ApproveAs(ctx context.Context, sessionID, appid string) (stri
 	if err != nil {
 		return "", fmt.Errorf("launch page: %w", err)
 	}
-	m := authorizeLinkRE.FindStringSubmatch(page)
+	re := patterns()
+	m := re.authorizeLink.FindStringSubmatch(page)
 	if m == nil {
 		return "", fmt.Errorf("launch page has no authorization link: %s", brief(page))
 	}
@@ -229,7 +237,7 @@ func (sb *Sandbox) ApproveAs(ctx context.Context, sessionID, appid string) (stri
 	if err != nil {
 		return "", fmt.Errorf("authorization page: %w", err)
 	}
-	grants, accounts, actions := grantRE.FindAllStringSubmatch(login, -1), accountRE.FindAllStringSubmatch(login, -1), formActionRE.FindAllStringSubmatch(login, -1)
+	grants, accounts, actions := re.grant.FindAllStringSubmatch(login, -1), re.account.FindAllStringSubmatch(login, -1), re.formAction.FindAllStringSubmatch(login, -1)
 	if len(grants) == 0 || len(grants) != len(accounts) || len(actions) != len(grants) {
 		return "", fmt.Errorf("the authorization page offers no account to approve: %s", brief(login))
 	}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -71,27 +72,33 @@ func newError(api string, code int, msg string) *Error {
 	return &Error{API: api, ErrCode: code, ErrMsg: msg, Rid: parseRid(msg), RequestIP: parseRequestIP(msg)}
 }
 
+// The patterns are compiled on first use, not at init: every command (`wxauth token` too)
+// would pay for them at start-up.
 var (
-	ridRe     = regexp.MustCompile(`\brid:\s*([0-9A-Za-z]+(?:-[0-9A-Za-z]+)*)`)
-	hintRe    = regexp.MustCompile(`\bhints?:\s*\[([^\]]*)\]`)
-	ridTailRe = regexp.MustCompile(`[\s,;]*\b(?:rid:\s*\S+|hints?:\s*\[[^\]]*\])\s*$`)
+	ridRe     = lazyRegexp(`\brid:\s*([0-9A-Za-z]+(?:-[0-9A-Za-z]+)*)`)
+	hintRe    = lazyRegexp(`\bhints?:\s*\[([^\]]*)\]`)
+	ridTailRe = lazyRegexp(`[\s,;]*\b(?:rid:\s*\S+|hints?:\s*\[[^\]]*\])\s*$`)
 	// 61004: "access clientip is not registered requestIP: 1.2.3.4 rid: …"
 	// 40164: "invalid ip 1.2.3.4 ipv6 ::ffff:1.2.3.4, not in whitelist rid: …"
-	requestIPRe = regexp.MustCompile(`(?i)(?:requestIP:|invalid ip)\s*([0-9A-Fa-f:.]+)`)
+	requestIPRe = lazyRegexp(`(?i)(?:requestIP:|invalid ip)\s*([0-9A-Fa-f:.]+)`)
 )
 
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
+
 func parseRid(msg string) string {
-	if m := ridRe.FindStringSubmatch(msg); m != nil {
+	if m := ridRe().FindStringSubmatch(msg); m != nil {
 		return m[1]
 	}
-	if m := hintRe.FindStringSubmatch(msg); m != nil {
+	if m := hintRe().FindStringSubmatch(msg); m != nil {
 		return strings.TrimSpace(m[1])
 	}
 	return ""
 }
 
 func parseRequestIP(msg string) string {
-	m := requestIPRe.FindStringSubmatch(msg)
+	m := requestIPRe().FindStringSubmatch(msg)
 	if m == nil {
 		return ""
 	}
@@ -103,7 +110,7 @@ func parseRequestIP(msg string) string {
 }
 
 func stripRid(msg string) string {
-	return strings.TrimRight(ridTailRe.ReplaceAllString(msg, ""), " ,;")
+	return strings.TrimRight(ridTailRe().ReplaceAllString(msg, ""), " ,;")
 }
 
 // CodeInfo explains one errcode: what it means and what to do about it.
@@ -158,110 +165,113 @@ const (
 const ipPlaceholder = "{ip}"
 
 // codes is the catalogue of reference §5. Meanings and remedies are written for the console:
-// they say what went wrong in terms of this platform and what the user should do.
-var codes = map[int]CodeInfo{
-	-1: {Name: "system error", Retryable: true,
-		Meaning: "WeChat was busy or failed internally",
-		Remedy:  "Retry with backoff; nothing is wrong with the request."},
-	0: {Name: "ok",
-		Meaning: "success",
-		Remedy:  "Nothing to do."},
-	40001: {Name: "invalid credential, access_token is invalid or not latest", TokenInvalid: true,
-		Meaning: "the token is invalid or was superseded (another process fetched a new one more than 5 minutes ago), or the AppSecret is wrong",
-		Remedy:  "Refresh the token once and retry; if it happens again, another process is refreshing the same credential: keep a single refresher per appid."},
-	40013: {Name: "invalid appid", NeedsUser: true, Pause: PauseBriefly,
-		Meaning: "the appid is malformed or wrong, or does not belong to the token used",
-		Remedy:  "Check component_appid and authorizer_appid (authorizer appids may be swapped)."},
-	40014: {Name: "invalid access_token", TokenInvalid: true,
-		Meaning: "the access token is malformed (truncated, altered, or not an access token)",
-		Remedy:  "Refresh the token and retry; check that nothing trims or re-encodes it on the way."},
-	40125: {Name: "invalid appsecret", NeedsUser: true, Pause: PauseBriefly,
-		Meaning: "the component_appsecret is wrong",
-		Remedy:  "Copy the AppSecret again from the platform's 开发资料 page (reset it there if it is lost)."},
-	40164: {Name: "invalid ip, not in whitelist", NeedsUser: true, Pause: PauseBriefly, Side: SideIPRejected,
-		Meaning: "the calling IP is not in the API IP whitelist of the account that owns the token",
-		Remedy:  "Add {ip} to that account's API IP whitelist (IP白名单), then retry."},
-	41001: {Name: "access_token missing",
-		Meaning: "no access token was sent in the query string",
-		Remedy:  "This is a bug in the caller: fetch a token before calling."},
-	41004: {Name: "appsecret missing", Pause: PauseBriefly,
-		Meaning: "no AppSecret was sent",
-		Remedy:  "Configure the platform's AppSecret."},
-	42001: {Name: "access_token expired", TokenInvalid: true,
-		Meaning: "the token is past its 2-hour lifetime",
-		Remedy:  "Refresh the token and retry; refresh proactively before expires_in runs out."},
-	45009: {Name: "reach max api daily quota limit", NeedsUser: true, Pause: PauseForQuotaDay, Side: SideQuotaUsedUp,
-		Meaning: "the daily call quota of this API is used up (usually tokens fetched on every call instead of cached)",
-		Remedy:  "Stop calling it today and reuse the cached tokens; if it is urgent, reset the quota with clear_quota/v2 (10 resets per month)."},
-	47001: {Name: "data format error",
-		Meaning: "the request body is not valid JSON or misses a field",
-		Remedy:  "This is a bug in the caller: check the request body."},
-	48001: {Name: "api unauthorized", NeedsUser: true,
-		Meaning: "the API or its permission set is not granted to, or not available for, the account",
-		Remedy:  "Ask the merchant to grant the permission set covering this API."},
-	48006: {Name: "forbid to clear quota because of reaching the limit",
-		Meaning: "the 10 quota resets of this month are used up",
-		Remedy:  "Wait for next month, or for the daily quota to reset."},
-	61003: {Name: "component is not authorized by this account", NeedsUser: true,
-		Meaning: "the authorizer appid is not (or no longer) authorized to this third-party platform, or the appids are swapped",
-		Remedy:  "Check the account in api_get_authorizer_list; if it is missing there, the merchant must authorize again."},
-	61004: {Name: "access clientip is not registered", NeedsUser: true, Pause: PauseBriefly, Side: SideIPRejected,
-		Meaning: "the calling IP is not in the third-party platform's IP whitelist; this covers component APIs and every call made with an authorizer token",
-		Remedy:  "Add {ip} to this platform's whitelist (开放平台 → 第三方平台 → 开发资料 → 白名单IP地址列表); edits made via 编辑 take effect after 全网发布."},
-	61005: {Name: "component ticket is expired", NeedsUser: true,
-		Meaning: "the component_verify_ticket is older than 12 hours",
-		Remedy:  "Use the latest pushed ticket; if pushes stopped, call api_start_push_ticket and check that the 授权事件接收URL replies exactly \"success\"."},
-	61006: {Name: "component ticket is invalid", NeedsUser: true,
-		Meaning: "the ticket is wrong, empty, or belongs to another third-party platform",
-		Remedy:  "Use the latest ticket pushed to this platform's 授权事件接收URL; check that pushes decrypt with this platform's Token and EncodingAESKey."},
-	61007: {Name: "api is unauthorized to component", NeedsUser: true,
-		Meaning: "the merchant did not grant the permission set covering this API to the platform",
-		Remedy:  "Ask the merchant to authorize again with that permission set."},
-	61009: {Name: "code is invalid",
-		Meaning: "the authorization code is wrong (for example a pre_auth_code passed by mistake, or another account's code)",
-		Remedy:  "Use the auth_code from the address the browser reached after approving, or from the authorized push."},
-	61010: {Name: "code is expired",
-		Meaning: "the authorization code expired (3600 s) or was already used",
-		Remedy:  "Ask the merchant to authorize again (or update the authorization) to get a new code."},
-	61011: {Name: "invalid component", NeedsUser: true, Pause: PauseBriefly,
-		Meaning: "the component_appid is wrong or is not a third-party platform",
-		Remedy:  "Fix the component appid in the configuration."},
-	61012: {Name: "invalid option name",
-		Meaning: "the option name is not one of location_report, voice_recognize, customer_service",
-		Remedy:  "Use a valid option name."},
-	61013: {Name: "invalid option value",
-		Meaning: "the option value is not allowed for this option",
-		Remedy:  "Use 0 or 1 (location_report also allows 2)."},
-	61023: {Name: "refresh_token is invalid", NeedsUser: true,
-		Meaning: "the authorizer refresh token is wrong, empty or stale (the merchant re-authorized or cancelled)",
-		Remedy:  "Reload the refresh token from api_get_authorizer_list; if it is missing there, the merchant must authorize again."},
-	61024: {Name: "must use api(api_component_token) to get token for component acct",
-		Meaning: "cgi-bin/token was called with the third-party platform's appid",
-		Remedy:  "Get the platform's token with api_component_token."},
-	61025: {Name: "read-only option",
-		Meaning: "the option cannot be changed",
-		Remedy:  "Do not set this option."},
-	61028: {Name: "component is unpublished",
-		Meaning: "the third-party platform is not yet released (全网发布), which this API requires",
-		Remedy:  "Publish the platform, or use the accounts in 授权测试公众号/小程序列表."},
-	76001: {Name: "rid not found",
-		Meaning: "the rid is unknown or older than 7 days",
-		Remedy:  "Look rids up within 7 days of the failing call."},
-	76002: {Name: "rid is error",
-		Meaning: "the rid is malformed",
-		Remedy:  "Pass the rid exactly as it appears in errmsg (three groups of 8 hex digits)."},
-	76003: {Name: "no permission",
-		Meaning: "the rid (or cgi_path) belongs to another account, or this token may not query it",
-		Remedy:  "Query with a token of the account that made the failing call."},
-	76021: {Name: "cgi_path not found",
-		Meaning: "quota/get does not know this cgi_path",
-		Remedy:  "Pass the API path as in its URL, e.g. /cgi-bin/component/api_component_token (no host, no query)."},
-}
+// they say what went wrong in terms of this platform and what the user should do. Built on
+// first use: a map literal is built at init, and every command would pay for it.
+var codes = sync.OnceValue(func() map[int]CodeInfo {
+	return map[int]CodeInfo{
+		-1: {Name: "system error", Retryable: true,
+			Meaning: "WeChat was busy or failed internally",
+			Remedy:  "Retry with backoff; nothing is wrong with the request."},
+		0: {Name: "ok",
+			Meaning: "success",
+			Remedy:  "Nothing to do."},
+		40001: {Name: "invalid credential, access_token is invalid or not latest", TokenInvalid: true,
+			Meaning: "the token is invalid or was superseded (another process fetched a new one more than 5 minutes ago), or the AppSecret is wrong",
+			Remedy:  "Refresh the token once and retry; if it happens again, another process is refreshing the same credential: keep a single refresher per appid."},
+		40013: {Name: "invalid appid", NeedsUser: true, Pause: PauseBriefly,
+			Meaning: "the appid is malformed or wrong, or does not belong to the token used",
+			Remedy:  "Check component_appid and authorizer_appid (authorizer appids may be swapped)."},
+		40014: {Name: "invalid access_token", TokenInvalid: true,
+			Meaning: "the access token is malformed (truncated, altered, or not an access token)",
+			Remedy:  "Refresh the token and retry; check that nothing trims or re-encodes it on the way."},
+		40125: {Name: "invalid appsecret", NeedsUser: true, Pause: PauseBriefly,
+			Meaning: "the component_appsecret is wrong",
+			Remedy:  "Copy the AppSecret again from the platform's 开发资料 page (reset it there if it is lost)."},
+		40164: {Name: "invalid ip, not in whitelist", NeedsUser: true, Pause: PauseBriefly, Side: SideIPRejected,
+			Meaning: "the calling IP is not in the API IP whitelist of the account that owns the token",
+			Remedy:  "Add {ip} to that account's API IP whitelist (IP白名单), then retry."},
+		41001: {Name: "access_token missing",
+			Meaning: "no access token was sent in the query string",
+			Remedy:  "This is a bug in the caller: fetch a token before calling."},
+		41004: {Name: "appsecret missing", Pause: PauseBriefly,
+			Meaning: "no AppSecret was sent",
+			Remedy:  "Configure the platform's AppSecret."},
+		42001: {Name: "access_token expired", TokenInvalid: true,
+			Meaning: "the token is past its 2-hour lifetime",
+			Remedy:  "Refresh the token and retry; refresh proactively before expires_in runs out."},
+		45009: {Name: "reach max api daily quota limit", NeedsUser: true, Pause: PauseForQuotaDay, Side: SideQuotaUsedUp,
+			Meaning: "the daily call quota of this API is used up (usually tokens fetched on every call instead of cached)",
+			Remedy:  "Stop calling it today and reuse the cached tokens; if it is urgent, reset the quota with clear_quota/v2 (10 resets per month)."},
+		47001: {Name: "data format error",
+			Meaning: "the request body is not valid JSON or misses a field",
+			Remedy:  "This is a bug in the caller: check the request body."},
+		48001: {Name: "api unauthorized", NeedsUser: true,
+			Meaning: "the API or its permission set is not granted to, or not available for, the account",
+			Remedy:  "Ask the merchant to grant the permission set covering this API."},
+		48006: {Name: "forbid to clear quota because of reaching the limit",
+			Meaning: "the 10 quota resets of this month are used up",
+			Remedy:  "Wait for next month, or for the daily quota to reset."},
+		61003: {Name: "component is not authorized by this account", NeedsUser: true,
+			Meaning: "the authorizer appid is not (or no longer) authorized to this third-party platform, or the appids are swapped",
+			Remedy:  "Check the account in api_get_authorizer_list; if it is missing there, the merchant must authorize again."},
+		61004: {Name: "access clientip is not registered", NeedsUser: true, Pause: PauseBriefly, Side: SideIPRejected,
+			Meaning: "the calling IP is not in the third-party platform's IP whitelist; this covers component APIs and every call made with an authorizer token",
+			Remedy:  "Add {ip} to this platform's whitelist (开放平台 → 第三方平台 → 开发资料 → 白名单IP地址列表); edits made via 编辑 take effect after 全网发布."},
+		61005: {Name: "component ticket is expired", NeedsUser: true,
+			Meaning: "the component_verify_ticket is older than 12 hours",
+			Remedy:  "Use the latest pushed ticket; if pushes stopped, call api_start_push_ticket and check that the 授权事件接收URL replies exactly \"success\"."},
+		61006: {Name: "component ticket is invalid", NeedsUser: true,
+			Meaning: "the ticket is wrong, empty, or belongs to another third-party platform",
+			Remedy:  "Use the latest ticket pushed to this platform's 授权事件接收URL; check that pushes decrypt with this platform's Token and EncodingAESKey."},
+		61007: {Name: "api is unauthorized to component", NeedsUser: true,
+			Meaning: "the merchant did not grant the permission set covering this API to the platform",
+			Remedy:  "Ask the merchant to authorize again with that permission set."},
+		61009: {Name: "code is invalid",
+			Meaning: "the authorization code is wrong (for example a pre_auth_code passed by mistake, or another account's code)",
+			Remedy:  "Use the auth_code from the address the browser reached after approving, or from the authorized push."},
+		61010: {Name: "code is expired",
+			Meaning: "the authorization code expired (3600 s) or was already used",
+			Remedy:  "Ask the merchant to authorize again (or update the authorization) to get a new code."},
+		61011: {Name: "invalid component", NeedsUser: true, Pause: PauseBriefly,
+			Meaning: "the component_appid is wrong or is not a third-party platform",
+			Remedy:  "Fix the component appid in the configuration."},
+		61012: {Name: "invalid option name",
+			Meaning: "the option name is not one of location_report, voice_recognize, customer_service",
+			Remedy:  "Use a valid option name."},
+		61013: {Name: "invalid option value",
+			Meaning: "the option value is not allowed for this option",
+			Remedy:  "Use 0 or 1 (location_report also allows 2)."},
+		61023: {Name: "refresh_token is invalid", NeedsUser: true,
+			Meaning: "the authorizer refresh token is wrong, empty or stale (the merchant re-authorized or cancelled)",
+			Remedy:  "Reload the refresh token from api_get_authorizer_list; if it is missing there, the merchant must authorize again."},
+		61024: {Name: "must use api(api_component_token) to get token for component acct",
+			Meaning: "cgi-bin/token was called with the third-party platform's appid",
+			Remedy:  "Get the platform's token with api_component_token."},
+		61025: {Name: "read-only option",
+			Meaning: "the option cannot be changed",
+			Remedy:  "Do not set this option."},
+		61028: {Name: "component is unpublished",
+			Meaning: "the third-party platform is not yet released (全网发布), which this API requires",
+			Remedy:  "Publish the platform, or use the accounts in 授权测试公众号/小程序列表."},
+		76001: {Name: "rid not found",
+			Meaning: "the rid is unknown or older than 7 days",
+			Remedy:  "Look rids up within 7 days of the failing call."},
+		76002: {Name: "rid is error",
+			Meaning: "the rid is malformed",
+			Remedy:  "Pass the rid exactly as it appears in errmsg (three groups of 8 hex digits)."},
+		76003: {Name: "no permission",
+			Meaning: "the rid (or cgi_path) belongs to another account, or this token may not query it",
+			Remedy:  "Query with a token of the account that made the failing call."},
+		76021: {Name: "cgi_path not found",
+			Meaning: "quota/get does not know this cgi_path",
+			Remedy:  "Pass the API path as in its URL, e.g. /cgi-bin/component/api_component_token (no host, no query)."},
+	}
+})
 
 // Explain returns the catalogue entry for code. Unknown codes get a generic explanation that
 // points to the official rid diagnosis tool.
 func Explain(code int) CodeInfo {
-	if info, ok := codes[code]; ok {
+	if info, ok := codes()[code]; ok {
 		info.Code = code
 		return info
 	}
