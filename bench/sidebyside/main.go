@@ -29,6 +29,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"wxauth/core/wxcrypt"
@@ -54,6 +55,21 @@ func main() {
 		fmt.Fprintln(os.Stderr, "sidebyside:", err)
 		os.Exit(1)
 	}
+}
+
+// cpuOf is the CPU time (user and system) this process spends while f runs.
+func cpuOf(f func()) time.Duration {
+	before := processCPU()
+	f()
+	return processCPU() - before
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func uptime() string {
@@ -89,10 +105,15 @@ func run(o options) error {
 		return err
 	}
 	defer db.Close()
-	peer, err := peerTarget(ctx)
+	peer, err := peerTarget(ctx, nil)
 	if err != nil {
 		return err
 	}
+	peerDB, closePeerDB, err := committingPeer(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer closePeerDB()
 	bare, err := bareTarget(ctx)
 	if err != nil {
 		return err
@@ -104,7 +125,10 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	peerRes := closedLoop(ctx, o.clients, shots(peer, ps), "success")
+	var peerRes, peerDBRes, wxRes result
+	var peerCPU, peerDBCPU, wxCPU time.Duration
+	peerCPU = cpuOf(func() { peerRes = closedLoop(ctx, o.clients, shots(peer, ps), "success") })
+	peerDBCPU = cpuOf(func() { peerDBRes = closedLoop(ctx, o.clients, shots(peerDB, ps), "success") })
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
@@ -115,14 +139,19 @@ func run(o options) error {
 			return err
 		}
 	}
-	wxRes := closedLoop(ctx, o.clients, shots(wx, ps), "success")
+	wxCPU = cpuOf(func() { wxRes = closedLoop(ctx, o.clients, shots(wx, ps), "success") })
 	pprof.StopCPUProfile()
-	if wxRes.failed > 0 || peerRes.failed > 0 {
-		return fmt.Errorf("valid pushes failed: wxauth %d (%v), peer %d (%v)", wxRes.failed, wxRes.firstErr, peerRes.failed, peerRes.firstErr)
+	for name, r := range map[string]result{"wxauth": wxRes, "silenceper": peerRes, "silenceper committing": peerDBRes} {
+		if r.failed > 0 {
+			return fmt.Errorf("valid pushes failed at %s: %d (%v)", name, r.failed, r.firstErr)
+		}
 	}
+	perPush := func(d time.Duration) time.Duration { return (d / time.Duration(o.pushes)).Round(time.Microsecond) }
 	r := wxRes.rate() / peerRes.rate()
-	fmt.Printf("valid pushes, %d clients, %d unique tickets, each committed: wxauth %.0f/s, silenceper %.0f/s: %.2f× the peer (target ≥ 1.0×: %s)\n",
-		o.clients, o.pushes, wxRes.rate(), peerRes.rate(), r, verdict(r >= 1.0))
+	fmt.Printf("valid pushes, %d clients, %d unique tickets, each committed: wxauth %.0f/s, silenceper %.0f/s: %.2f× the peer (target ≥ 1.0×: %s); "+
+		"beside it, silenceper committing each ticket to SQLite %.0f/s: wxauth is %.2f× it; CPU per push, load generator included: wxauth %v, silenceper %v, committing %v\n",
+		o.clients, o.pushes, wxRes.rate(), peerRes.rate(), r, verdict(r >= 1.0),
+		peerDBRes.rate(), wxRes.rate()/peerDBRes.rate(), perPush(wxCPU), perPush(peerCPU), perPush(peerDBCPU))
 
 	// 2. Steady 200/s.
 	ps, err = sealTickets(c, o.steady, "steady", &created)

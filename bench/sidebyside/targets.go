@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,11 +13,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/silenceper/wechat/v2/cache"
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 	"github.com/silenceper/wechat/v2/openplatform"
 	opconfig "github.com/silenceper/wechat/v2/openplatform/config"
+	_ "modernc.org/sqlite"
 
 	"wxauth/core/callback"
 	"wxauth/core/flow"
@@ -56,9 +59,10 @@ func wxauthTarget(ctx context.Context, dir string) (url string, db *storage.DB, 
 }
 
 // peerTarget is a silenceper/wechat v2 open-platform push receiver, written as its README
-// shows: GetServer, a message handler, Serve. It verifies, decrypts and parses the push and
-// persists nothing; it answers `success` itself (Send would encrypt an empty reply).
-func peerTarget(ctx context.Context) (string, error) {
+// shows: GetServer, a message handler, Serve. It verifies, decrypts and parses the push; keep,
+// when not nil, is handed the ticket before `success` (nil: it persists nothing). It answers
+// `success` itself (Send would encrypt an empty reply).
+func peerTarget(ctx context.Context, keep func(context.Context, string) error) (string, error) {
 	op := openplatform.NewOpenPlatform(&opconfig.Config{AppID: platAppID, AppSecret: strings.Repeat("s", 32),
 		Token: platToken, EncodingAESKey: platAESKey, Cache: cache.NewMemory()})
 	return serveHTTP(ctx, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -72,8 +76,46 @@ func peerTarget(ctx context.Context) (string, error) {
 			http.Error(w, fmt.Sprint("rejected: ", err), http.StatusBadRequest)
 			return
 		}
+		if keep != nil {
+			if err := keep(r.Context(), ticket); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+		}
 		io.WriteString(w, "success")
 	}))
+}
+
+// committingPeer is what a silenceper user writes when the ticket must survive a restart: the
+// same receiver, each ticket INSERTed into an SQLite file (modernc.org/sqlite, WAL,
+// synchronous=NORMAL as wxauth's) in its own transaction before `success`. One table, no index,
+// no event log: less than wxauth writes per push. It is the baseline that does the same durable
+// work; the target's peer persists nothing.
+func committingPeer(ctx context.Context, dir string) (string, func() error, error) {
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "peer.db")+
+		"?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_txlock=immediate")
+	if err != nil {
+		return "", nil, err
+	}
+	// database/sql's default of 2 idle connections would open and close one per push under 16
+	// handlers; keep as many as there are clients.
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16)
+	if _, err := db.ExecContext(ctx, `CREATE TABLE tickets (id INTEGER PRIMARY KEY, appid TEXT NOT NULL,
+		ticket TEXT NOT NULL, received_at INTEGER NOT NULL)`); err != nil {
+		db.Close()
+		return "", nil, err
+	}
+	url, err := peerTarget(ctx, func(ctx context.Context, ticket string) error {
+		_, err := db.ExecContext(ctx, `INSERT INTO tickets (appid, ticket, received_at) VALUES (?,?,?)`,
+			platAppID, ticket, time.Now().UnixMilli())
+		return err
+	})
+	if err != nil {
+		db.Close()
+		return "", nil, err
+	}
+	return url, db.Close, nil
 }
 
 // bareTarget is the loopback baseline: a net/http handler that reads the body and answers.
