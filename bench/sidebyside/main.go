@@ -2,11 +2,13 @@
 // machine, and prints each target as a ratio (absolute figures only as context):
 //
 //   - valid ticket pushes, 16 keep-alive clients, unique tickets, each committed before
-//     `success`: wxauth's listener vs a silenceper/wechat v2 receiver (which persists nothing);
+//     `success`: wxauth's listener vs a silenceper/wechat v2 receiver (which persists nothing),
+//     and beside it the same receiver committing each ticket to SQLite (committingPeer), with
+//     the process's CPU per push for each;
 //   - steady 200 pushes/s: wxauth's p99 and p99.9, the bare handler's beside them;
 //   - a flood of forged pushes: wxauth's listener vs a bare net/http handler;
 //   - `wxauth token APPID` start to exit vs the sqlite3 CLI reading the same row, wxauth built
-//     as a release binary (buildRelease);
+//     as a release binary (buildRelease), with two floors: `wxauth version` and rowreader/;
 //   - verify + decrypt + parse of a ticket push: silenceper's time over wxauth's;
 //   - a refresher pass over 10,000 authorizers (core/flow's TestFleetRefresh, which authorizes
 //     them at the simulator first).
@@ -46,7 +48,7 @@ func main() {
 	flag.IntVar(&o.clients, "clients", 16, "keep-alive clients of the throughput and flood tests")
 	flag.IntVar(&o.steady, "steady", 3000, "pushes of the steady 200/s test")
 	flag.IntVar(&o.flood, "flood", 100000, "forged pushes per receiver in the flood test")
-	flag.IntVar(&o.tokenRuns, "token-runs", 30, "runs of `wxauth token` and of sqlite3")
+	flag.IntVar(&o.tokenRuns, "token-runs", 30, "runs of wxauth token and of the sqlite3 CLI (the median counts)")
 	flag.IntVar(&o.parseRounds, "parse-rounds", 50, "rounds over 200 pushes in the parse test (the fastest counts)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of wxauth's valid-push test to this file")
 	flag.IntVar(&o.fleet, "fleet", 10000, "authorizers of the refresh pass (0 skips it)")
@@ -109,7 +111,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	peerDB, closePeerDB, err := committingPeer(ctx, dir)
+	peerDB, closePeerDB, err := committingPeer(ctx, dir, o.clients)
 	if err != nil {
 		return err
 	}
@@ -141,9 +143,12 @@ func run(o options) error {
 	}
 	wxCPU = cpuOf(func() { wxRes = closedLoop(ctx, o.clients, shots(wx, ps), "success") })
 	pprof.StopCPUProfile()
-	for name, r := range map[string]result{"wxauth": wxRes, "silenceper": peerRes, "silenceper committing": peerDBRes} {
-		if r.failed > 0 {
-			return fmt.Errorf("valid pushes failed at %s: %d (%v)", name, r.failed, r.firstErr)
+	for _, t := range []struct {
+		name string
+		r    result
+	}{{"wxauth", wxRes}, {"silenceper", peerRes}, {"silenceper committing", peerDBRes}} {
+		if t.r.failed > 0 {
+			return fmt.Errorf("valid pushes failed at %s: %d (%v)", t.name, t.r.failed, t.r.firstErr)
 		}
 	}
 	perPush := func(d time.Duration) time.Duration { return (d / time.Duration(o.pushes)).Round(time.Microsecond) }

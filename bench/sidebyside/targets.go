@@ -91,16 +91,16 @@ func peerTarget(ctx context.Context, keep func(context.Context, string) error) (
 // synchronous=NORMAL as wxauth's) in its own transaction before `success`. One table, no index,
 // no event log: less than wxauth writes per push. It is the baseline that does the same durable
 // work; the target's peer persists nothing.
-func committingPeer(ctx context.Context, dir string) (string, func() error, error) {
+func committingPeer(ctx context.Context, dir string, clients int) (string, func() error, error) {
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "peer.db")+
 		"?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_txlock=immediate")
 	if err != nil {
 		return "", nil, err
 	}
-	// database/sql's default of 2 idle connections would open and close one per push under 16
-	// handlers; keep as many as there are clients.
-	db.SetMaxOpenConns(16)
-	db.SetMaxIdleConns(16)
+	// database/sql's default of 2 idle connections would open and close one per push under
+	// many handlers; keep one per client.
+	db.SetMaxOpenConns(clients)
+	db.SetMaxIdleConns(clients)
 	if _, err := db.ExecContext(ctx, `CREATE TABLE tickets (id INTEGER PRIMARY KEY, appid TEXT NOT NULL,
 		ticket TEXT NOT NULL, received_at INTEGER NOT NULL)`); err != nil {
 		db.Close()
